@@ -1,0 +1,239 @@
+// Reverse-mode autodiff: recording ops, one topological walk backward, and the functional
+// API (grad, valueAndGrad, noGrad, customOp).
+import { Tensor, AutogradMeta, type Node } from './tensor.js';
+import type { GradRule } from './opdef.js';
+import { keep, tidy, untracked } from './memory.js';
+import { fmt, shapesEqual } from './shape.js';
+import { O } from './dispatch.js';
+
+let gradEnabled = true;
+let seq = 0;
+
+export function isGradEnabled(): boolean {
+  return gradEnabled;
+}
+
+function withGradMode<T>(on: boolean, fn: () => T): T {
+  const prev = gradEnabled;
+  gradEnabled = on;
+  try {
+    return fn();
+  } finally {
+    gradEnabled = prev;
+  }
+}
+
+/** Runs fn without recording any op for autograd (like torch.no_grad). */
+export function noGrad<T>(fn: () => T): T {
+  return withGradMode(false, fn);
+}
+
+/** Runs fn with recording on, even inside noGrad. */
+export function enableGrad<T>(fn: () => T): T {
+  return withGradMode(true, fn);
+}
+
+/**
+ * Records `out = op(inputs)` in the graph if grad mode is on and some input needs a gradient.
+ * The node saves aliases of the inputs and the output: they keep the storages alive (whatever
+ * the user disposes) until backward frees them.
+ */
+export function record<A>(name: string, grad: GradRule<A> | undefined, inputs: Tensor[], out: Tensor, attrs: A): Tensor {
+  if (!gradEnabled || !grad) return out;
+  let any = false;
+  for (const t of inputs) if (t._meta.requiresGrad) any = true;
+  if (!any) return out;
+  const saved = untracked(() => ({ inputs: inputs.map((t) => t._alias()), out: out._alias() }));
+  const node: Node = {
+    seq: ++seq,
+    name,
+    inputs: inputs.map((t) => (t._meta.requiresGrad ? t._meta : null)),
+    backward: (dy) => grad(dy, { inputs: saved.inputs, out: saved.out, attrs }),
+    release() {
+      if (this.released) return;
+      this.released = true;
+      for (const t of saved.inputs) t.dispose();
+      saved.out.dispose();
+    },
+    released: false,
+  };
+  (node as NodeExtra).outMeta = out._meta;
+  (node as NodeExtra).inputShapes = inputs.map((t) => t.shape);
+  out._meta.node = node;
+  out._meta.requiresGrad = true;
+  return out;
+}
+
+interface NodeExtra extends Node {
+  outMeta: AutogradMeta;
+  inputShapes: (readonly number[])[];
+}
+
+interface BackwardOpts {
+  retainGraph?: boolean;
+  createGraph?: boolean;
+}
+
+/**
+ * The backward walk. Nodes are visited once each, in decreasing creation order (a valid
+ * topological order). With `targets`, gradients are collected for those autograd states and the
+ * walk stops there; without, they accumulate into the .grad of leaves (Tensor.backward).
+ */
+function runBackward(roots: Tensor[], seeds: Tensor[], targets: AutogradMeta[] | null, opts: BackwardOpts): Map<AutogradMeta, Tensor> {
+  const createGraph = !!opts.createGraph;
+  const retainGraph = opts.retainGraph ?? createGraph;
+  const targetSet = new Set(targets ?? []);
+  const nodes: NodeExtra[] = [];
+  const seen = new Set<Node>();
+  const stack: Node[] = [];
+  const visit = (m: AutogradMeta | null) => {
+    if (!m || !m.node || seen.has(m.node) || targetSet.has(m)) return;
+    seen.add(m.node);
+    stack.push(m.node);
+  };
+  for (const r of roots) visit(r._meta);
+  while (stack.length) {
+    const n = stack.pop()! as NodeExtra;
+    if (n.released)
+      throw new Error(`backward: the graph through '${n.name}' was already freed by an earlier backward(); pass {retainGraph: true} the first time`);
+    nodes.push(n);
+    for (const m of n.inputs) visit(m);
+  }
+  nodes.sort((a, b) => b.seq - a.seq);
+
+  const pending = new Map<Node, Tensor>();
+  const found = new Map<AutogradMeta, Tensor>();
+  const accumulate = (map: Map<any, Tensor>, key: unknown, g: Tensor) => {
+    const prev = map.get(key);
+    if (!prev) map.set(key, g);
+    else {
+      map.set(key, prev.add(g));
+      prev.dispose();
+      g.dispose();
+    }
+  };
+  const deliver = (m: AutogradMeta, g: Tensor) => {
+    if (targetSet.has(m)) accumulate(found, m, g);
+    else if (m.node) accumulate(pending, m.node, g);
+    else if (targets) g.dispose();
+    else if (m.requiresGrad) {
+      // Leaf: accumulate into .grad across backward calls, as PyTorch does.
+      const prev = m.grad;
+      m.grad = keep(prev ? prev.add(g) : g);
+      if (prev) {
+        prev.dispose();
+        g.dispose();
+      }
+    } else g.dispose();
+  };
+
+  withGradMode(createGraph, () => {
+    roots.forEach((r, i) => deliver(r._meta, seeds[i]._alias()));
+    for (const node of nodes) {
+      const dy = pending.get(node);
+      if (!dy) continue;
+      pending.delete(node);
+      if (node.outMeta.retainsGrad) {
+        const prev = node.outMeta.grad;
+        node.outMeta.grad = keep(prev ? prev.add(dy) : dy._alias());
+        prev?.dispose();
+      }
+      // Temporaries a rule creates are freed at once; only the returned cotangents survive.
+      const grads = tidy(() => node.backward(dy));
+      const used = new Set<Tensor>([dy]);
+      node.inputs.forEach((m, i) => {
+        let g = grads[i];
+        if (!m || !g) {
+          if (g && !used.has(g)) g.dispose();
+          return;
+        }
+        if (!shapesEqual(g.shape, node.inputShapes[i]))
+          throw new Error(`backward: gradient of '${node.name}' input ${i} has shape ${fmt(g.shape)}, expected ${fmt(node.inputShapes[i])}`);
+        // A rule may hand the same tensor to two inputs (or pass dy through): give each its own handle.
+        if (used.has(g)) g = g._alias();
+        used.add(g);
+        deliver(m, g);
+      });
+      dy.dispose();
+      if (!retainGraph) node.release();
+    }
+  });
+  for (const g of pending.values()) g.dispose();
+  return found;
+}
+
+/** Tensor.backward: accumulates d(root)/d(leaf) into every leaf's .grad. */
+export function backward(root: Tensor, gradient?: Tensor, opts: BackwardOpts = {}): void {
+  root.assertAlive('backward');
+  if (!root.requiresGrad) throw new Error(`backward: tensor ${fmt(root.shape)} does not require grad (no input of the computation had requiresGrad)`);
+  let seed = gradient;
+  if (!seed) {
+    if (root.size !== 1) throw new Error(`backward: gradient can be implied only for scalar outputs; got shape ${fmt(root.shape)}, pass a gradient`);
+    seed = O.onesLike(root);
+  } else if (!shapesEqual(seed.shape, root.shape)) {
+    throw new Error(`backward: gradient shape ${fmt(seed.shape)} does not match output shape ${fmt(root.shape)}`);
+  }
+  runBackward([root], [seed], null, opts);
+  if (!gradient) seed.dispose();
+}
+
+type ArgNums = number | number[];
+
+/**
+ * valueAndGrad(fn, argnums)(...args) -> [fn(...args), d fn / d args[argnums]].
+ * fn must return a scalar tensor. Nesting works (grad of grad): when the arguments are themselves
+ * tracked by an enclosing grad, the inner gradients are built as a differentiable graph.
+ */
+export function valueAndGrad<F extends (...args: any[]) => Tensor>(fn: F, argnums: ArgNums = 0) {
+  return (...args: Parameters<F>): [Tensor, any] => {
+    const idx = typeof argnums === 'number' ? [argnums] : argnums;
+    const inner = [...args] as any[];
+    let outer = false;
+    for (const i of idx) {
+      const a = args[i];
+      if (!(a instanceof Tensor)) throw new Error(`grad: argument ${i} is not a Tensor`);
+      if (a.requiresGrad && gradEnabled) {
+        outer = true;
+        inner[i] = O.identity(a);
+      } else inner[i] = a.detach().requiresGrad_(true);
+    }
+    const value = enableGrad(() => fn(...inner));
+    if (!(value instanceof Tensor) || value.size !== 1)
+      throw new Error(`grad: fn must return a scalar tensor, got ${value instanceof Tensor ? fmt(value.shape) : typeof value}`);
+    const metas = idx.map((i) => inner[i]._meta as AutogradMeta);
+    let found = new Map<AutogradMeta, Tensor>();
+    if (value.requiresGrad) {
+      const seed = O.onesLike(value);
+      found = runBackward([value], [seed], metas, { createGraph: outer, retainGraph: outer });
+      seed.dispose();
+    }
+    const grads = idx.map((i, k) => found.get(metas[k]) ?? O.zerosLike(inner[i]));
+    return [value, typeof argnums === 'number' ? grads[0] : grads];
+  };
+}
+
+/** grad(fn, argnums)(...args) -> d fn / d args[argnums] (a Tensor, or an array for a list of argnums). */
+export function grad<F extends (...args: any[]) => Tensor>(fn: F, argnums: ArgNums = 0) {
+  const vg = valueAndGrad(fn, argnums);
+  return (...args: Parameters<F>) => vg(...args)[1];
+}
+
+/**
+ * A user-defined differentiable function: forward runs without recording, backward maps the
+ * output cotangent to one cotangent per input (write it with tensor ops for higher-order grads).
+ */
+export function customOp(def: {
+  name?: string;
+  forward: (...inputs: Tensor[]) => Tensor;
+  backward: (dy: Tensor, ctx: { inputs: Tensor[]; out: Tensor }) => (Tensor | null)[];
+}): (...inputs: Tensor[]) => Tensor {
+  return (...inputs: Tensor[]) => {
+    const out = noGrad(() => def.forward(...inputs));
+    return record(def.name ?? 'customOp', (dy, ctx) => def.backward(dy, ctx), inputs, out, {});
+  };
+}
+
+/** Clears .grad of every tensor given. */
+export function zeroGrad(params: Iterable<Tensor>): void {
+  for (const p of params) p.zeroGrad_();
+}

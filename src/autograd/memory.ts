@@ -1,0 +1,118 @@
+// Storage lifetime: reference counts, tidy scopes and a FinalizationRegistry safety net.
+// A storage is released the moment its last tensor lets go of it: by dispose(), at the end of
+// a tidy() scope, when backward() frees saved values, or (late, as a safety net) by the GC.
+import type { Storage } from './backend.js';
+import { bytesPerElement } from './dtype.js';
+
+interface Disposable {
+  dispose(): void;
+  readonly isDisposed: boolean;
+}
+
+const live = { tensors: 0, storages: 0, bytes: new Map<string, number>() };
+
+export function storageRetained(s: Storage): void {
+  if (s.refs === 0) {
+    live.storages++;
+    const dev = s.backend.device;
+    live.bytes.set(dev, (live.bytes.get(dev) ?? 0) + s.size * bytesPerElement(s.dtype));
+  }
+  s.refs++;
+}
+
+export function storageReleased(s: Storage): void {
+  if (s.refs <= 0) throw new Error('internal: storage released twice');
+  if (--s.refs === 0) {
+    live.storages--;
+    const dev = s.backend.device;
+    live.bytes.set(dev, (live.bytes.get(dev) ?? 0) - s.size * bytesPerElement(s.dtype));
+    s.backend.release(s);
+  }
+}
+
+// Tensors that are garbage-collected without dispose() still give their storage back.
+const registry =
+  typeof FinalizationRegistry !== 'undefined'
+    ? new FinalizationRegistry<Storage>((s) => {
+        live.tensors--;
+        storageReleased(s);
+      })
+    : null;
+
+export function tensorCreated(t: object, s: Storage): void {
+  live.tensors++;
+  storageRetained(s);
+  registry?.register(t, s, t);
+  const scope = scopes[scopes.length - 1];
+  if (scope && tracking) scope.add(t as unknown as Disposable);
+}
+
+export function tensorDisposed(t: object, s: Storage): void {
+  live.tensors--;
+  registry?.unregister(t);
+  storageReleased(s);
+}
+
+/** Live tensors, storages and bytes per device: the numbers memory tests read. */
+export function memory(): { tensors: number; storages: number; bytes: Record<string, number> } {
+  return { tensors: live.tensors, storages: live.storages, bytes: Object.fromEntries(live.bytes) };
+}
+
+const scopes: Set<Disposable>[] = [];
+let tracking = true;
+
+/** Stops tracking `t` in the enclosing tidy scopes, so it outlives them. */
+export function keep<T>(t: T): T {
+  for (const s of scopes) s.delete(t as unknown as Disposable);
+  return t;
+}
+
+/** Runs fn with tensor creation hidden from tidy scopes (for values the autograd graph owns). */
+export function untracked<T>(fn: () => T): T {
+  const prev = tracking;
+  tracking = false;
+  try {
+    return fn();
+  } finally {
+    tracking = prev;
+  }
+}
+
+function collect(x: unknown, into: Set<unknown>): void {
+  if (x === null || typeof x !== 'object') return;
+  if (into.has(x)) return;
+  if ('isDisposed' in (x as object) && 'dispose' in (x as object)) {
+    into.add(x);
+    return;
+  }
+  if (Array.isArray(x)) for (const v of x) collect(v, into);
+  else if (Object.getPrototypeOf(x) === Object.prototype) for (const v of Object.values(x as object)) collect(v, into);
+}
+
+/**
+ * Runs fn and disposes every tensor created inside it, except those it returns
+ * (found in returned arrays and plain objects too) and those passed to keep().
+ * Returned tensors move to the enclosing scope, if any.
+ */
+export function tidy<T>(fn: () => T): T {
+  const scope = new Set<Disposable>();
+  scopes.push(scope);
+  let result: T;
+  try {
+    result = fn();
+  } catch (e) {
+    scopes.pop();
+    for (const t of scope) if (!t.isDisposed) t.dispose();
+    throw e;
+  }
+  scopes.pop();
+  if (result instanceof Promise) throw new Error('tidy: fn must be synchronous (it returned a Promise)');
+  const returned = new Set<unknown>();
+  collect(result, returned);
+  const parent = scopes[scopes.length - 1];
+  for (const t of scope) {
+    if (returned.has(t)) parent?.add(t);
+    else if (!t.isDisposed) t.dispose();
+  }
+  return result;
+}

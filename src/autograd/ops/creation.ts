@@ -1,0 +1,244 @@
+// Creating tensors: from data, constants, ranges, and seeded random draws.
+import { Tensor, type NestedArray } from '../tensor.js';
+import type { Device } from '../backend.js';
+import { arrayFor, checkDType, dtypeOfArray, isFloat, type DType, type TypedArray } from '../dtype.js';
+import { fmt, sizeOf } from '../shape.js';
+import { getBackend, getDefaultDevice } from '../devices.js';
+import { fromTyped } from './core.js';
+import { cast } from './elementwise.js';
+import * as R from '../random.js';
+
+export interface CreateOpts {
+  dtype?: DType;
+  device?: Device;
+  requiresGrad?: boolean;
+}
+
+function finish(t: Tensor, opts: CreateOpts): Tensor {
+  if (opts.requiresGrad) t.requiresGrad_(true);
+  return t;
+}
+
+function inferShape(data: NestedArray): number[] {
+  const shape: number[] = [];
+  let x: NestedArray = data;
+  while (Array.isArray(x)) {
+    shape.push(x.length);
+    x = x[0];
+  }
+  return shape;
+}
+
+function flattenInto(data: NestedArray, shape: number[], d: number, out: TypedArray, at: { i: number }): void {
+  if (d === shape.length) {
+    if (Array.isArray(data)) throw new Error('tensor: ragged nested array (too deep at some position)');
+    if (typeof data !== 'number' && typeof data !== 'boolean') throw new Error(`tensor: expected numbers or booleans, got ${typeof data}`);
+    out[at.i++] = Number(data);
+    return;
+  }
+  if (!Array.isArray(data) || data.length !== shape[d])
+    throw new Error(`tensor: ragged nested array: expected length ${shape[d]} at depth ${d}, got ${Array.isArray(data) ? data.length : 'a scalar'}`);
+  for (const v of data) flattenInto(v, shape, d + 1, out, at);
+}
+
+function firstLeaf(data: NestedArray): number | boolean | undefined {
+  let x: NestedArray = data;
+  while (Array.isArray(x)) {
+    if (x.length === 0) return undefined;
+    x = x[0];
+  }
+  return x;
+}
+
+/** pg.tensor(nested arrays | typed array | number, {dtype, device, requiresGrad, shape}). */
+export function tensor(data: NestedArray | TypedArray, opts: CreateOpts & { shape?: readonly number[] } = {}): Tensor {
+  const device = opts.device ?? getDefaultDevice();
+  let arr: TypedArray;
+  let shape: readonly number[];
+  let dtype: DType;
+  if (ArrayBuffer.isView(data)) {
+    dtype = opts.dtype ? checkDType(opts.dtype, 'tensor') : dtypeOfArray(data);
+    shape = opts.shape ?? [data.length];
+    if (sizeOf(shape) !== data.length) throw new Error(`tensor: ${data.length} values do not fill shape ${fmt(shape)}`);
+    arr = data;
+  } else {
+    const nested = inferShape(data);
+    const leaf = firstLeaf(data);
+    dtype = opts.dtype ? checkDType(opts.dtype, 'tensor') : typeof leaf === 'boolean' ? 'bool' : 'float32';
+    arr = arrayFor(dtype, sizeOf(nested));
+    flattenInto(data, nested, 0, arr, { i: 0 });
+    shape = opts.shape ?? nested;
+    if (sizeOf(shape) !== arr.length) throw new Error(`tensor: ${arr.length} values do not fill shape ${fmt(shape)}`);
+  }
+  if (dtypeOfArray(arr) !== dtype) {
+    const conv = arrayFor(dtype, arr.length);
+    for (let i = 0; i < arr.length; i++) conv[i] = dtype === 'bool' ? (arr[i] ? 1 : 0) : arr[i];
+    arr = conv;
+  }
+  return finish(fromTyped(arr, shape, dtype, device), opts);
+}
+
+export function full(shape: readonly number[], value: number, opts: CreateOpts = {}): Tensor {
+  for (const d of shape) if (!Number.isInteger(d) || d < 0) throw new Error(`full: invalid shape ${fmt(shape)}`);
+  const dtype = opts.dtype ?? (typeof value === 'boolean' ? 'bool' : 'float32');
+  const device = opts.device ?? getDefaultDevice();
+  const s = getBackend(device).alloc(dtype, sizeOf(shape));
+  if (device === 'cpu') (s.data as TypedArray).fill(Number(value));
+  else {
+    const a = arrayFor(dtype, sizeOf(shape)).fill(Number(value));
+    getBackend(device).release(s);
+    return finish(fromTyped(a, shape, dtype, device), opts);
+  }
+  return finish(new Tensor(s, shape), opts);
+}
+
+export const zeros = (shape: readonly number[], opts: CreateOpts = {}) => full(shape, 0, opts);
+export const ones = (shape: readonly number[], opts: CreateOpts = {}) => full(shape, 1, opts);
+const likeOpts = (t: Tensor, opts: CreateOpts): CreateOpts => ({ dtype: t.dtype, device: t.device, ...opts });
+export const zerosLike = (t: Tensor, opts: CreateOpts = {}) => full(t.shape, 0, likeOpts(t, opts));
+export const onesLike = (t: Tensor, opts: CreateOpts = {}) => full(t.shape, 1, likeOpts(t, opts));
+export const fullLike = (t: Tensor, v: number, opts: CreateOpts = {}) => full(t.shape, v, likeOpts(t, opts));
+
+/** arange(end) or arange(start, end, step); int32 when all arguments are integers. */
+export function arange(a: number, b?: number | CreateOpts, c?: number | CreateOpts, d?: CreateOpts): Tensor {
+  const nums = [a, b, c].filter((v): v is number => typeof v === 'number');
+  const opts = ([b, c, d].find((v) => typeof v === 'object') ?? {}) as CreateOpts;
+  const [start, end, step] = nums.length === 1 ? [0, nums[0], 1] : nums.length === 2 ? [nums[0], nums[1], 1] : nums;
+  if (step === 0) throw new Error('arange: step must be non-zero');
+  const n = Math.max(0, Math.ceil((end - start) / step));
+  const dtype = opts.dtype ?? (nums.every(Number.isInteger) ? 'int32' : 'float32');
+  const arr = arrayFor(dtype, n);
+  for (let i = 0; i < n; i++) arr[i] = start + i * step;
+  return finish(fromTyped(arr, [n], dtype, opts.device ?? getDefaultDevice()), opts);
+}
+
+export function linspace(start: number, end: number, steps: number, opts: CreateOpts = {}): Tensor {
+  if (!Number.isInteger(steps) || steps < 0) throw new Error(`linspace: steps must be a non-negative integer, got ${steps}`);
+  const dtype = opts.dtype ?? 'float32';
+  const arr = arrayFor(dtype, steps);
+  for (let i = 0; i < steps; i++) arr[i] = steps === 1 ? start : start + ((end - start) * i) / (steps - 1);
+  return finish(fromTyped(arr, [steps], dtype, opts.device ?? getDefaultDevice()), opts);
+}
+
+export function eye(n: number, m = n, opts: CreateOpts = {}): Tensor {
+  const dtype = opts.dtype ?? 'float32';
+  const arr = arrayFor(dtype, n * m);
+  for (let i = 0; i < Math.min(n, m); i++) arr[i * m + i] = 1;
+  return finish(fromTyped(arr, [n, m], dtype, opts.device ?? getDefaultDevice()), opts);
+}
+
+/** Moves to another device or converts to another dtype. */
+export function to(x: Tensor, target: Device | DType): Tensor {
+  if (target === 'cpu' || target === 'webgpu') {
+    if (x.device === target) return x;
+    // Crossing devices goes through a synchronous CPU read where possible; WebGPU -> CPU needs toAsync.
+    const src = x.storage.backend;
+    if (!src.readSync) throw new Error(`to: moving from ${x.device} to ${target} needs a readback; use await pg.toDevice(t, '${target}')`);
+    const out = fromTyped(src.readSync(x), x.shape, x.dtype, target);
+    return out;
+  }
+  return cast(x, checkDType(target, 'to'));
+}
+
+/** Async device transfer (works from WebGPU to the CPU as well). */
+export async function toDevice(x: Tensor, device: Device): Promise<Tensor> {
+  if (x.device === device) return x;
+  return fromTyped(await x.data(), x.shape, x.dtype, device);
+}
+
+// ---------------------------------------------------------------- random
+export interface RandOpts extends CreateOpts {
+  generator?: R.Generator;
+}
+
+function gen(opts: RandOpts): R.Generator {
+  return opts.generator ?? R.defaultGenerator();
+}
+
+function floatDType(opts: RandOpts): DType {
+  const d = opts.dtype ?? 'float32';
+  if (!isFloat(d)) throw new Error(`random: dtype must be float32 or float64, got ${d}`);
+  return d;
+}
+
+function randomTensor(shape: readonly number[], dtype: DType, opts: RandOpts, fill: (arr: TypedArray) => void): Tensor {
+  const arr = arrayFor(dtype, sizeOf(shape));
+  fill(arr);
+  return finish(fromTyped(arr, shape, dtype, opts.device ?? getDefaultDevice()), opts);
+}
+
+/** Uniform [0, 1) (or [low, high)). Element i uses Philox word i of the draw (see docs/random.md). */
+export function rand(shape: readonly number[], opts: RandOpts & { low?: number; high?: number } = {}): Tensor {
+  const g = gen(opts);
+  const n = sizeOf(shape);
+  const off = g.next(n);
+  return randomTensor(shape, floatDType(opts), opts, (a) => R.fillUniform(g.seed, off, a as Float32Array, opts.low ?? 0, opts.high ?? 1));
+}
+
+/** Standard normal (or mean/std). Element i uses words 2i and 2i+1 (Box-Muller). */
+export function randn(shape: readonly number[], opts: RandOpts & { mean?: number; std?: number } = {}): Tensor {
+  const g = gen(opts);
+  const n = sizeOf(shape);
+  const off = g.next(2 * n);
+  return randomTensor(shape, floatDType(opts), opts, (a) => R.fillNormal(g.seed, off, a as Float32Array, opts.mean ?? 0, opts.std ?? 1));
+}
+
+export const normal = (mean: number, std: number, shape: readonly number[], opts: RandOpts = {}) => randn(shape, { ...opts, mean, std });
+export const uniform = (low: number, high: number, shape: readonly number[], opts: RandOpts = {}) => rand(shape, { ...opts, low, high });
+
+/** Integers uniform in [low, high). */
+export function randint(low: number, high: number, shape: readonly number[], opts: RandOpts = {}): Tensor {
+  if (!Number.isInteger(low) || !Number.isInteger(high) || high <= low) throw new Error(`randint: need integers low < high, got ${low}, ${high}`);
+  const g = gen(opts);
+  const off = g.next(sizeOf(shape));
+  return randomTensor(shape, 'int32', opts, (a) => R.fillRandint(g.seed, off, a as Int32Array, low, high));
+}
+
+/** Bernoulli draws: with a number p, 1 with probability p; with a tensor, elementwise probabilities. */
+export function bernoulli(p: number | Tensor, shapeOrOpts?: readonly number[] | RandOpts, maybeOpts: RandOpts = {}): Tensor {
+  if (p instanceof Tensor) {
+    const opts = (shapeOrOpts ?? {}) as RandOpts;
+    const u = rand(p.shape, { generator: opts.generator, device: p.device, dtype: p.dtype === 'float64' ? 'float64' : 'float32' });
+    return cast(u.lt(p), opts.dtype ?? (isFloat(p.dtype) ? p.dtype : 'float32'));
+  }
+  const shape = shapeOrOpts as readonly number[];
+  const opts = maybeOpts;
+  if (!(p >= 0 && p <= 1)) throw new Error(`bernoulli: p must be in [0, 1], got ${p}`);
+  const g = gen(opts);
+  const off = g.next(sizeOf(shape));
+  return randomTensor(shape, opts.dtype ?? 'float32', opts, (a) => R.fillBernoulli(g.seed, off, a, p));
+}
+
+/** A random permutation of 0..n-1 (int32). */
+export function randperm(n: number, opts: RandOpts = {}): Tensor {
+  const g = gen(opts);
+  const off = g.next(n);
+  return finish(fromTyped(R.randperm(g.seed, off, n), [n], 'int32', opts.device ?? getDefaultDevice()), opts);
+}
+
+/** Samples category indices from (unnormalised) probabilities [..., K] -> [..., numSamples]. */
+export function multinomial(probs: Tensor, numSamples: number, opts: RandOpts & { replacement?: boolean } = {}): Tensor {
+  if (probs.rank < 1 || probs.rank > 2) throw new Error(`multinomial: probs must be 1-D or 2-D, got ${fmt(probs.shape)}`);
+  const cols = probs.shape[probs.rank - 1];
+  const rows = probs.rank === 2 ? probs.shape[0] : 1;
+  const replacement = opts.replacement ?? false;
+  if (!replacement && numSamples > cols) throw new Error(`multinomial: cannot draw ${numSamples} samples without replacement from ${cols} categories`);
+  const p = probs.storage.backend.readSync ? probs.storage.backend.readSync(probs) : null;
+  if (!p) throw new Error('multinomial: probabilities must be readable synchronously (CPU tensor)');
+  for (const v of p) if (!(v >= 0) || v === Infinity) throw new Error(`multinomial: probabilities must be finite and non-negative, got ${v}`);
+  const g = gen(opts);
+  const off = g.next(R.multinomialWordCount(rows, cols, numSamples, replacement));
+  const out = R.multinomial(g.seed, off, p as Float32Array, rows, cols, numSamples, replacement);
+  const shape = probs.rank === 2 ? [rows, numSamples] : [numSamples];
+  return fromTyped(out, shape, 'int32', probs.device);
+}
+export const categorical = (probs: Tensor, numSamples = 1, opts: RandOpts & { replacement?: boolean } = {}) =>
+  multinomial(probs, numSamples, { replacement: true, ...opts });
+
+/** In-place fills (used by initialisers): replace x's values with a random draw. */
+export function normal_(x: Tensor, mean = 0, std = 1, opts: RandOpts = {}): Tensor {
+  return x.assign_(randn(x.shape, { ...opts, mean, std, dtype: x.dtype, device: x.device }));
+}
+export function uniform_(x: Tensor, low = 0, high = 1, opts: RandOpts = {}): Tensor {
+  return x.assign_(rand(x.shape, { ...opts, low, high, dtype: x.dtype, device: x.device }));
+}

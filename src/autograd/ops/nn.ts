@@ -1,0 +1,148 @@
+// Neural-network primitives. unfold/fold (im2col and its adjoint) are the kernels; softmax,
+// conv2d, pooling and dropout are compositions of primitives.
+import { Tensor } from '../tensor.js';
+import type { KernelDef } from '../opdef.js';
+import type { View } from '../backend.js';
+import type { FloatArray } from '../dtype.js';
+import { fmt, normDim } from '../shape.js';
+import { im2col, col2im, convOutputSize } from '../cpu/conv.js';
+import { noGrad } from '../engine.js';
+import { runOp } from './core.js';
+import { contiguous, where } from './elementwise.js';
+import { logsumexp, max, mean, sum } from './reduce.js';
+import { matmul } from './matmul.js';
+import { pad, reshape } from './shape.js';
+import { bernoulli, type RandOpts } from './creation.js';
+
+export function softmax(x: Tensor, dim = -1): Tensor {
+  const d = normDim('softmax', dim, x.rank);
+  const m = noGrad(() => {
+    const mx = max(x, d, true);
+    return where(mx.eq(-Infinity), 0, mx);
+  });
+  const e = x.sub(m).exp();
+  return e.div(sum(e, d, true));
+}
+
+export function logSoftmax(x: Tensor, dim = -1): Tensor {
+  const d = normDim('logSoftmax', dim, x.rank);
+  return x.sub(logsumexp(x, d, true));
+}
+
+type Pair = number | [number, number];
+const pair = (v: Pair): [number, number] => (typeof v === 'number' ? [v, v] : v);
+
+interface UnfoldAttrs {
+  C: number; H: number; W: number;
+  k: [number, number]; stride: [number, number]; padding: [number, number]; dilation: [number, number];
+  outH: number; outW: number;
+}
+
+/** im2col: [N, C, H, W] -> [N, C*kh*kw, outH*outW] (zero padding). */
+export const UNFOLD: KernelDef<UnfoldAttrs> = {
+  kind: 'kernel', name: 'unfold',
+  cpu: ([x]: View[], out: View, a) => {
+    const N = x.shape[0], img = a.C * a.H * a.W, cols = a.C * a.k[0] * a.k[1] * a.outH * a.outW;
+    for (let n = 0; n < N; n++)
+      im2col(x.storage.data as FloatArray, x.offset + n * img, a.C, a.H, a.W, a.k[0], a.k[1], a.stride[0], a.stride[1],
+        a.padding[0], a.padding[1], a.dilation[0], a.dilation[1], a.outH, a.outW, out.storage.data as FloatArray, n * cols);
+  },
+  grad: (dy, { attrs }) => [fold(dy, attrs)],
+};
+
+/** col2im: the adjoint of unfold, summing overlapping patches back into [N, C, H, W]. */
+export const FOLD: KernelDef<UnfoldAttrs> = {
+  kind: 'kernel', name: 'fold',
+  cpu: ([cols]: View[], out: View, a) => {
+    const y = out.storage.data as FloatArray;
+    y.fill(0);
+    const N = out.shape[0], img = a.C * a.H * a.W, len = a.C * a.k[0] * a.k[1] * a.outH * a.outW;
+    for (let n = 0; n < N; n++)
+      col2im(cols.storage.data as FloatArray, cols.offset + n * len, a.C, a.H, a.W, a.k[0], a.k[1], a.stride[0], a.stride[1],
+        a.padding[0], a.padding[1], a.dilation[0], a.dilation[1], a.outH, a.outW, y, n * img);
+  },
+  grad: (dy, { attrs }) => [unfoldWith(dy, attrs)],
+};
+
+function unfoldWith(x: Tensor, a: UnfoldAttrs): Tensor {
+  return runOp(UNFOLD, [contiguous(x)], [x.shape[0], a.C * a.k[0] * a.k[1], a.outH * a.outW], x.dtype, a);
+}
+
+function fold(cols: Tensor, a: UnfoldAttrs): Tensor {
+  return runOp(FOLD, [contiguous(cols)], [cols.shape[0], a.C, a.H, a.W], cols.dtype, a);
+}
+
+export interface ConvOpts {
+  stride?: Pair;
+  padding?: Pair;
+  dilation?: Pair;
+}
+
+/** torch.nn.functional.unfold: sliding local blocks of [N, C, H, W] as columns. */
+export function unfold(x: Tensor, kernelSize: Pair, opts: ConvOpts = {}): Tensor {
+  if (x.rank !== 4) throw new Error(`unfold: expected input [N, C, H, W], got ${fmt(x.shape)}`);
+  const k = pair(kernelSize), stride = pair(opts.stride ?? 1), padding = pair(opts.padding ?? 0), dilation = pair(opts.dilation ?? 1);
+  const [, C, H, W] = x.shape;
+  const outH = convOutputSize(H, k[0], stride[0], padding[0], dilation[0]);
+  const outW = convOutputSize(W, k[1], stride[1], padding[1], dilation[1]);
+  if (outH <= 0 || outW <= 0)
+    throw new Error(`unfold: kernel ${fmt(k)} (dilation ${fmt(dilation)}) does not fit input ${fmt(x.shape)} with padding ${fmt(padding)}`);
+  if (x.dtype !== 'float32' && x.dtype !== 'float64') throw new Error(`unfold: expected a float tensor, got ${x.dtype}`);
+  return unfoldWith(x, { C, H, W, k, stride, padding, dilation, outH, outW });
+}
+
+/** 2-D convolution (cross-correlation, as PyTorch): x [N, C, H, W], weight [O, C/groups, kh, kw]. */
+export function conv2d(x: Tensor, weight: Tensor, bias?: Tensor | null, opts: ConvOpts & { groups?: number } = {}): Tensor {
+  if (x.rank !== 4 || weight.rank !== 4)
+    throw new Error(`conv2d: expected input [N, C, H, W] and weight [O, C/groups, kh, kw], got ${fmt(x.shape)} and ${fmt(weight.shape)}`);
+  const groups = opts.groups ?? 1;
+  const [N, C, H, W] = x.shape;
+  const [O, Cg, kh, kw] = weight.shape;
+  if (C % groups || O % groups || Cg !== C / groups)
+    throw new Error(`conv2d: input ${fmt(x.shape)} and weight ${fmt(weight.shape)} do not match with groups=${groups} (need C/groups = ${C / groups} = weight.shape[1])`);
+  const cols = unfold(x, [kh, kw], opts); // [N, C*kh*kw, L]
+  const L = cols.shape[2];
+  const outH = convOutputSize(H, kh, pair(opts.stride ?? 1)[0], pair(opts.padding ?? 0)[0], pair(opts.dilation ?? 1)[0]);
+  // Channels are the slowest index of a column, so groups split the column dim evenly.
+  const colsG = reshape(cols, [N, groups, Cg * kh * kw, L]);
+  const wG = reshape(weight, [groups, O / groups, Cg * kh * kw]);
+  let y = reshape(matmul(wG, colsG), [N, O, outH, L / outH]); // [G, O/G, CK] @ [N, G, CK, L] -> [N, G, O/G, L]
+  if (bias) {
+    if (bias.rank !== 1 || bias.shape[0] !== O) throw new Error(`conv2d: bias must be [${O}], got ${fmt(bias.shape)}`);
+    y = y.add(reshape(bias, [1, O, 1, 1]));
+  }
+  return y;
+}
+
+function poolCols(x: Tensor, kernelSize: Pair, opts: ConvOpts, padValue: number): { cols: Tensor; outH: number; outW: number } {
+  if (x.rank !== 4) throw new Error(`pool2d: expected input [N, C, H, W], got ${fmt(x.shape)}`);
+  const k = pair(kernelSize);
+  const stride = pair(opts.stride ?? k);
+  const padding = pair(opts.padding ?? 0);
+  const [N, C] = x.shape;
+  // Pad explicitly so max pooling sees -inf (not im2col's zeros) outside the image.
+  const xp = padding[0] || padding[1] ? pad(x, [padding[1], padding[1], padding[0], padding[0]], padValue) : x;
+  const cols = unfold(xp, k, { stride, dilation: opts.dilation });
+  const outH = convOutputSize(xp.shape[2], k[0], stride[0], 0, pair(opts.dilation ?? 1)[0]);
+  const outW = cols.shape[2] / outH;
+  return { cols: reshape(cols, [N, C, k[0] * k[1], cols.shape[2]]), outH, outW };
+}
+
+export function maxPool2d(x: Tensor, kernelSize: Pair, opts: ConvOpts = {}): Tensor {
+  const { cols, outH, outW } = poolCols(x, kernelSize, opts, -Infinity);
+  return reshape(max(cols, 2), [x.shape[0], x.shape[1], outH, outW]);
+}
+
+/** Average pooling; padded zeros count in the average (PyTorch's count_include_pad=True). */
+export function avgPool2d(x: Tensor, kernelSize: Pair, opts: ConvOpts = {}): Tensor {
+  const { cols, outH, outW } = poolCols(x, kernelSize, opts, 0);
+  return reshape(mean(cols, 2), [x.shape[0], x.shape[1], outH, outW]);
+}
+
+/** Inverted dropout: zeroes each element with probability p and scales the rest by 1/(1-p). */
+export function dropout(x: Tensor, p = 0.5, opts: RandOpts & { training?: boolean } = {}): Tensor {
+  if (!(p >= 0 && p < 1)) throw new Error(`dropout: p must be in [0, 1), got ${p}`);
+  if (opts.training === false || p === 0) return x;
+  const mask = bernoulli(1 - p, x.shape, { generator: opts.generator, device: x.device, dtype: x.dtype });
+  return x.mul(mask).div(1 - p);
+}

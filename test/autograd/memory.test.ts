@@ -1,0 +1,105 @@
+import { describe, expect, it } from 'vitest';
+import * as pg from '../../src/index.js';
+
+describe('memory', () => {
+  it('dispose releases storage immediately', () => {
+    const before = pg.memory();
+    const t = pg.zeros([1000]);
+    expect(pg.memory().tensors).toBe(before.tensors + 1);
+    expect(pg.memory().bytes.cpu).toBe((before.bytes.cpu ?? 0) + 4000);
+    t.dispose();
+    expect(pg.memory().tensors).toBe(before.tensors);
+    expect(pg.memory().bytes.cpu ?? 0).toBe(before.bytes.cpu ?? 0);
+  });
+  it('views share storage; the storage lives until the last view goes', () => {
+    const before = pg.memory();
+    const t = pg.zeros([10]);
+    const v = t.reshape(2, 5);
+    expect(pg.memory().storages).toBe(before.storages + 1);
+    t.dispose();
+    expect(v.dataSync().length).toBe(10);
+    v.dispose();
+    expect(pg.memory().storages).toBe(before.storages);
+  });
+  it('tidy disposes everything but what it returns', () => {
+    const before = pg.memory().tensors;
+    const out = pg.tidy(() => {
+      const a = pg.ones([3]);
+      const b = a.mul(2).add(1);
+      return { b, list: [a.sum()] };
+    });
+    expect(pg.memory().tensors).toBe(before + 2);
+    expect(out.b.toArraySync()).toEqual([3, 3, 3]);
+    out.b.dispose();
+    out.list[0].dispose();
+    expect(pg.memory().tensors).toBe(before);
+  });
+  it('keep() lets a tensor outlive its scope; nested scopes hand returns upward', () => {
+    const before = pg.memory().tensors;
+    let kept: pg.Tensor | null = null;
+    pg.tidy(() => {
+      kept = pg.keep(pg.ones([2]));
+      pg.tidy(() => pg.ones([2]));
+    });
+    expect(pg.memory().tensors).toBe(before + 1);
+    kept!.dispose();
+  });
+  it('backward frees the saved values of the graph', () => {
+    const x = pg.randn([64, 64], { requiresGrad: true });
+    const before = pg.memory();
+    const loss = pg.tidy(() => x.matmul(x).tanh().sum());
+    expect(pg.memory().tensors).toBeGreaterThan(before.tensors + 1); // graph holds saved values
+    loss.backward();
+    loss.dispose();
+    x.zeroGrad_();
+    expect(pg.memory().tensors).toBe(before.tensors);
+    expect(pg.memory().bytes.cpu).toBe(before.bytes.cpu);
+  });
+  it('2,000 training steps keep live tensors and bytes flat', () => {
+    const g = new pg.Generator(0);
+    const w1 = pg.randn([8, 16], { generator: g }).mul(0.3).requiresGrad_();
+    const w2 = pg.randn([16, 1], { generator: g }).mul(0.3).requiresGrad_();
+    const x = pg.randn([32, 8], { generator: g });
+    const y = x.sum(1, true).sin();
+    const step = () =>
+      pg.tidy(() => {
+        const loss = x.matmul(w1).relu().matmul(w2).sub(y).square().mean();
+        loss.backward();
+        pg.noGrad(() => {
+          for (const p of [w1, w2]) p.assign_(p.sub(p.grad!.mul(0.05)));
+        });
+        pg.zeroGrad([w1, w2]);
+        return loss.itemSync();
+      });
+    for (let i = 0; i < 10; i++) step();
+    const start = pg.memory();
+    let first = 0, last = 0;
+    for (let i = 0; i < 2000; i++) {
+      const l = step();
+      if (i === 0) first = l;
+      last = l;
+    }
+    const end = pg.memory();
+    expect(end.tensors).toBe(start.tensors);
+    expect(end.bytes.cpu).toBe(start.bytes.cpu);
+    expect(last).toBeLessThan(first * 0.5);
+  });
+});
+
+describe('determinism', () => {
+  it('the same seeded program gives bit-identical results twice', () => {
+    const run = () => {
+      const g = new pg.Generator(99);
+      const w = pg.randn([20, 10], { generator: g, requiresGrad: true });
+      const x = pg.randn([50, 20], { generator: g });
+      for (let i = 0; i < 5; i++) {
+        const loss = x.matmul(w).softmax(-1).log().neg().mean();
+        loss.backward();
+        pg.noGrad(() => w.assign_(w.sub(w.grad!.mul(0.1))));
+        w.zeroGrad_();
+      }
+      return Array.from(w.dataSync());
+    };
+    expect(run()).toEqual(run());
+  });
+});
