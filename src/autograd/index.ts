@@ -1,0 +1,16 @@
+// The core (tensors, ops, autodiff, CPU backend) as one module; src/nn and src/papers import this.
+import { registerBackend } from './devices.js';
+import { cpuBackend } from './cpu/backend.js';
+
+registerBackend(cpuBackend);
+
+export { Tensor } from './tensor.js';
+export type { DType, TypedArray } from './dtype.js';
+export type { Device, Backend, Storage, View } from './backend.js';
+export type { OpDef } from './opdef.js';
+export * from './ops/index.js';
+export { noGrad, enableGrad, isGradEnabled, grad, valueAndGrad, customOp, zeroGrad } from './engine.js';
+export { tidy, keep, memory } from './memory.js';
+export { setDefaultDevice, getDefaultDevice, registerBackend } from './devices.js';
+export { Generator, manualSeed, defaultGenerator } from './random.js';
+export * as testing from './testing.js';
