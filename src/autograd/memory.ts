@@ -47,6 +47,14 @@ export function tensorCreated(t: object, s: Storage): void {
   if (scope && tracking) scope.add(t as unknown as Disposable);
 }
 
+/** A tensor switched storage (assign_): retain the new one, release the old, re-arm the GC net. */
+export function tensorStorageSwapped(t: object, from: Storage, to: Storage): void {
+  storageRetained(to);
+  registry?.unregister(t);
+  registry?.register(t, to, t);
+  storageReleased(from);
+}
+
 export function tensorDisposed(t: object, s: Storage): void {
   live.tensors--;
   registry?.unregister(t);

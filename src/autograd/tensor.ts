@@ -3,7 +3,7 @@
 import type { Device, Storage, View } from './backend.js';
 import type { DType, TypedArray } from './dtype.js';
 import { contiguousStrides, fmt, isContiguous, sizeOf } from './shape.js';
-import { tensorCreated, tensorDisposed, storageRetained, storageReleased, keep } from './memory.js';
+import { tensorCreated, tensorDisposed, tensorStorageSwapped, keep } from './memory.js';
 import { O } from './dispatch.js';
 
 /** One recorded op in the autograd graph. */
@@ -120,11 +120,10 @@ export class Tensor implements View {
     const c = src.isContiguous && src.offset === 0 && src.storage.size === this.size ? src : O.contiguous(src.detach());
     const self = this as unknown as { storage: Storage; strides: readonly number[]; offset: number };
     const old = this.storage;
-    storageRetained(c.storage);
     self.storage = c.storage;
     self.strides = Object.freeze(contiguousStrides(this.shape));
     self.offset = 0;
-    storageReleased(old);
+    tensorStorageSwapped(this, old, c.storage);
     if (c !== src) c.dispose();
     return this;
   }
