@@ -1,0 +1,449 @@
+// Optimizers: SGD, Adam, AdamW and RMSprop with PyTorch's update rules (torch.optim, the default
+// single-tensor "for-loop" implementations), parameter groups, and state dicts.
+//
+// Every update runs with tensor ops on the parameters' device, inside pg.noGrad and pg.tidy, and
+// writes parameters back with `assign_` (a parameter keeps its Tensor object; only its storage is
+// swapped) and state buffers by replacing (and disposing) them, so a step never reads values back
+// to JavaScript and leaves no tensors behind. Parameters whose .grad is null are skipped (their step count does not advance).
+import * as pg from '../autograd/index.js';
+
+type Tensor = pg.Tensor;
+
+/** Options every optimizer has. */
+export interface BaseOptions {
+  lr: number;
+  /** Ascend instead of descend (PyTorch's `maximize`). */
+  maximize: boolean;
+}
+
+/** A parameter group: its tensors plus its own (mutable) hyper-parameters. */
+export type ParamGroup<O> = O & {
+  params: Tensor[];
+  /** The learning rate schedules start from (PyTorch's `initial_lr`); set by the first schedule. */
+  initialLr?: number;
+};
+
+/** What constructors accept: a list of parameters, or groups with per-group option overrides. */
+export type ParamsArg<O> = Tensor[] | (Partial<O> & { params: Tensor[] })[];
+
+/** Per-parameter state: step count plus named buffers (moments, momentum). */
+export interface ParamState {
+  step: number;
+  buffers: Record<string, Tensor>;
+}
+
+/**
+ * An optimizer's state as plain data: `state[i]` holds the step count and buffers of parameter i
+ * (parameters numbered across groups in order, as PyTorch does), `paramGroups` the groups'
+ * hyper-parameters with `params` as lists of those indices. The buffers are the optimizer's live
+ * tensors (as in PyTorch), valid until the next step(), which replaces and disposes them: serialise
+ * them (e.g. with checkpoint.saveTrainingState) before stepping again, or clone them.
+ */
+export type OptimizerStateDict = {
+  state: Record<string, Record<string, Tensor | number>>;
+  paramGroups: Record<string, number | boolean | number[]>[];
+};
+
+/** The object without its undefined entries (so {lr: undefined} keeps the default lr). */
+function definedOnly<T extends object>(o: T): Partial<T> {
+  return Object.fromEntries(Object.entries(o).filter(([, v]) => v !== undefined)) as Partial<T>;
+}
+
+function isTensorList(p: unknown): p is Tensor[] {
+  return Array.isArray(p) && p.every((t) => t instanceof pg.Tensor);
+}
+
+export abstract class Optimizer<O extends BaseOptions> {
+  readonly defaults: O;
+  paramGroups: ParamGroup<O>[] = [];
+  protected readonly state = new Map<Tensor, ParamState>();
+  /** Name used in error messages. */
+  protected readonly name: string;
+
+  constructor(name: string, params: ParamsArg<O>, defaults: O, opts: Partial<O> = {}) {
+    this.name = name;
+    this.defaults = { ...defaults, ...definedOnly(opts) };
+    if (!Array.isArray(params) || params.length === 0) throw new Error(`${name}: got an empty parameter list`);
+    const groups = (isTensorList(params) ? [{ params }] : params) as (Partial<O> & { params: Tensor[] })[];
+    for (const g of groups) this.addParamGroup(g);
+  }
+
+  /** Adds a group (e.g. a new head) with its own options; missing options come from the defaults. */
+  addParamGroup(group: Partial<O> & { params: Tensor[] }): void {
+    if (!group || !Array.isArray(group.params) || !isTensorList(group.params))
+      throw new Error(`${this.name}: a parameter group needs {params: Tensor[]}`);
+    const seen = new Set(this.paramGroups.flatMap((g) => g.params));
+    for (const p of group.params) {
+      if (seen.has(p)) throw new Error(`${this.name}: a parameter appears in more than one group (or twice in one)`);
+      seen.add(p);
+      if (p.dtype !== 'float32' && p.dtype !== 'float64')
+        throw new Error(`${this.name}: parameters must be float32 or float64 tensors, got ${p.dtype}`);
+    }
+    const full = { ...this.defaults, ...definedOnly(group), params: [...group.params] } as ParamGroup<O>;
+    this.validate(full);
+    this.paramGroups.push(full);
+  }
+
+  /** Checks a group's hyper-parameters (throws on invalid values). */
+  protected abstract validate(o: O): void;
+
+  /**
+   * One update of parameter p with gradient g (already negated when `maximize`), state st, group
+   * options o. Runs inside noGrad and tidy; must write p with assign_ and buffers with setBuffer.
+   */
+  protected abstract update(p: Tensor, g: Tensor, st: ParamState, o: ParamGroup<O>): void;
+
+  /** All parameters, across groups, in index order. */
+  get params(): Tensor[] {
+    return this.paramGroups.flatMap((g) => g.params);
+  }
+
+  /** Applies one update to every parameter with a gradient. */
+  step(): void {
+    pg.tidy(() =>
+      pg.noGrad(() => {
+        for (const group of this.paramGroups) {
+          for (const p of group.params) {
+            const grad = p.grad;
+            if (grad === null) continue;
+            if (grad.shape.join() !== p.shape.join())
+              throw new Error(`${this.name}: gradient shape [${grad.shape}] does not match parameter [${p.shape}]`);
+            let st = this.state.get(p);
+            if (!st) this.state.set(p, (st = { step: 0, buffers: {} }));
+            const g0 = grad.dtype === p.dtype ? grad : grad.cast(p.dtype);
+            const g = group.maximize ? g0.neg() : g0;
+            st.step += 1;
+            this.update(p, g, st, group);
+          }
+        }
+      }),
+    );
+  }
+
+  /** Sets every parameter's .grad to null (PyTorch's zero_grad(set_to_none=True)). */
+  zeroGrad(): void {
+    pg.zeroGrad(this.params);
+  }
+
+  /**
+   * Stores a state buffer computed during a step: the new tensor is kept past the step's tidy scope
+   * and the previous one disposed. (Not assign_: the core's GC safety net releases a tensor's
+   * original storage, so a tensor whose storage assign_ swapped must not be left to the GC.)
+   */
+  protected setBuffer(p: Tensor, st: ParamState, name: string, value: Tensor): void {
+    // A value owned elsewhere (the gradient, another buffer) is copied, never shared.
+    const owned = value === p.grad || Object.entries(st.buffers).some(([k, b]) => k !== name && b === value);
+    const t = pg.keep(owned ? value.clone() : value);
+    const old = st.buffers[name];
+    st.buffers[name] = t;
+    if (old && old !== t) old.dispose();
+  }
+
+  stateDict(): OptimizerStateDict {
+    const state: OptimizerStateDict['state'] = {};
+    const paramGroups: OptimizerStateDict['paramGroups'] = [];
+    let i = 0;
+    for (const group of this.paramGroups) {
+      const ids: number[] = [];
+      for (const p of group.params) {
+        const st = this.state.get(p);
+        if (st) state[String(i)] = { step: st.step, ...st.buffers };
+        ids.push(i++);
+      }
+      const opts: Record<string, number | boolean | number[]> = {};
+      for (const [k, v] of Object.entries(group)) {
+        if (k === 'params' || v === undefined) continue;
+        if (typeof v === 'number' || typeof v === 'boolean') opts[k] = v;
+        else if (Array.isArray(v) && v.every((e) => typeof e === 'number')) opts[k] = [...v];
+      }
+      paramGroups.push({ ...opts, params: ids });
+    }
+    return { state, paramGroups };
+  }
+
+  /**
+   * Restores hyper-parameters and state saved by stateDict() into an optimizer built over the same
+   * parameters (same group sizes, in the same order). Buffers are copied (cast to each parameter's
+   * dtype and moved to its device, as PyTorch does), so the caller may dispose what it passed.
+   */
+  loadStateDict(sd: OptimizerStateDict): void {
+    if (!sd || !Array.isArray(sd.paramGroups) || typeof sd.state !== 'object' || sd.state === null)
+      throw new Error(`${this.name}.loadStateDict: expected {state, paramGroups}`);
+    if (sd.paramGroups.length !== this.paramGroups.length)
+      throw new Error(`${this.name}.loadStateDict: the state has ${sd.paramGroups.length} parameter groups, the optimizer ${this.paramGroups.length}`);
+    const params = this.params;
+    sd.paramGroups.forEach((g, gi) => {
+      const ids = g.params;
+      const mine = this.paramGroups[gi];
+      if (!Array.isArray(ids) || ids.length !== mine.params.length)
+        throw new Error(`${this.name}.loadStateDict: group ${gi} has ${Array.isArray(ids) ? ids.length : '?'} parameters in the state, ${mine.params.length} in the optimizer`);
+    });
+    for (const key of Object.keys(sd.state)) {
+      const i = Number(key);
+      if (!Number.isInteger(i) || i < 0 || i >= params.length)
+        throw new Error(`${this.name}.loadStateDict: state for parameter ${key}, but there are ${params.length} parameters`);
+      const entry = sd.state[key];
+      for (const [name, v] of Object.entries(entry)) {
+        if (name === 'step') {
+          if (typeof v !== 'number' || !Number.isInteger(v) || v < 0) throw new Error(`${this.name}.loadStateDict: parameter ${key}: bad step ${String(v)}`);
+        } else if (!(v instanceof pg.Tensor)) {
+          throw new Error(`${this.name}.loadStateDict: parameter ${key}: buffer '${name}' is not a Tensor`);
+        } else if (v.shape.join() !== params[i].shape.join()) {
+          throw new Error(`${this.name}.loadStateDict: parameter ${key}: buffer '${name}' has shape [${v.shape}], the parameter [${params[i].shape}]`);
+        }
+      }
+    }
+    // Validated: now replace.
+    sd.paramGroups.forEach((g, gi) => {
+      const mine = this.paramGroups[gi] as unknown as Record<string, unknown>;
+      for (const [k, v] of Object.entries(g)) if (k !== 'params') mine[k] = Array.isArray(v) ? [...v] : v;
+      this.validate(this.paramGroups[gi]);
+    });
+    this.disposeState();
+    for (const key of Object.keys(sd.state)) {
+      const p = params[Number(key)];
+      const entry = sd.state[key];
+      const st: ParamState = { step: Number(entry.step ?? 0), buffers: {} };
+      for (const [name, v] of Object.entries(entry)) {
+        if (name === 'step') continue;
+        st.buffers[name] = copyLike(v as Tensor, p);
+      }
+      this.state.set(p, st);
+    }
+  }
+
+  /** Frees the state buffers (the optimizer starts from scratch at the next step). */
+  disposeState(): void {
+    for (const st of this.state.values()) for (const b of Object.values(st.buffers)) b.dispose();
+    this.state.clear();
+  }
+
+  dispose(): void {
+    this.disposeState();
+  }
+}
+
+/** A fresh tensor with t's values, with p's dtype and on p's device. */
+function copyLike(t: Tensor, p: Tensor): Tensor {
+  return pg.keep(
+    pg.tidy(() =>
+      pg.noGrad(() => {
+        let c = t.device === p.device ? t : t.to(p.device);
+        if (c.dtype !== p.dtype) c = c.cast(p.dtype);
+        return c === t ? t.clone() : c.contiguous();
+      }),
+    ),
+  );
+}
+
+function checkNonNeg(who: string, name: string, v: number): void {
+  if (typeof v !== 'number' || !(v >= 0) || v === Infinity) throw new Error(`${who}: invalid ${name} ${v} (need a finite number >= 0)`);
+}
+
+function checkUnit(who: string, name: string, v: number): void {
+  if (typeof v !== 'number' || !(v >= 0 && v < 1)) throw new Error(`${who}: invalid ${name} ${v} (need 0 <= ${name} < 1)`);
+}
+
+// ---------------------------------------------------------------------------------------- SGD
+
+export interface SGDOptions extends BaseOptions {
+  momentum: number;
+  dampening: number;
+  nesterov: boolean;
+  weightDecay: number;
+}
+
+/**
+ * Stochastic gradient descent (torch.optim.SGD), per parameter and step t:
+ *
+ *   g = grad + weightDecay * p                              (if weightDecay != 0)
+ *   if momentum != 0:
+ *     b = g                                  at t = 1      (the buffer starts as a copy of g)
+ *     b = momentum * b + (1 - dampening) * g at t > 1
+ *     g = g + momentum * b                   if nesterov
+ *     g = b                                  otherwise
+ *   p = p - lr * g
+ *
+ * Nesterov needs momentum > 0 and dampening = 0. Defaults: lr 1e-3, everything else 0 / false.
+ */
+export class SGD extends Optimizer<SGDOptions> {
+  constructor(params: ParamsArg<SGDOptions>, opts: Partial<SGDOptions> = {}) {
+    super('SGD', params, { lr: 1e-3, momentum: 0, dampening: 0, nesterov: false, weightDecay: 0, maximize: false }, opts);
+  }
+  protected validate(o: SGDOptions): void {
+    checkNonNeg('SGD', 'lr', o.lr);
+    checkNonNeg('SGD', 'momentum', o.momentum);
+    checkNonNeg('SGD', 'weightDecay', o.weightDecay);
+    if (typeof o.dampening !== 'number' || !Number.isFinite(o.dampening)) throw new Error(`SGD: invalid dampening ${o.dampening}`);
+    if (o.nesterov && (o.momentum <= 0 || o.dampening !== 0)) throw new Error('SGD: Nesterov momentum requires a momentum > 0 and zero dampening');
+  }
+  protected update(p: Tensor, grad: Tensor, st: ParamState, o: ParamGroup<SGDOptions>): void {
+    let g = o.weightDecay !== 0 ? grad.add(p.mul(o.weightDecay)) : grad;
+    if (o.momentum !== 0) {
+      const prev = st.buffers.momentumBuffer;
+      // torch: buf.mul_(momentum).add_(grad, alpha=1 - dampening)
+      const b = prev ? prev.mul(o.momentum).add(g.mul(1 - o.dampening)) : g;
+      this.setBuffer(p, st, 'momentumBuffer', b);
+      g = o.nesterov ? g.add(b.mul(o.momentum)) : b;
+    }
+    // torch: param.add_(grad, alpha=-lr)
+    p.assign_(p.add(g.mul(-o.lr)));
+  }
+}
+
+// --------------------------------------------------------------------------------- Adam / AdamW
+
+export interface AdamOptions extends BaseOptions {
+  betas: [number, number];
+  eps: number;
+  weightDecay: number;
+  amsgrad: boolean;
+}
+
+/**
+ * The Adam update shared by Adam and AdamW (torch.optim.Adam / AdamW, single-tensor path), at step t:
+ *
+ *   m = m + (1 - beta1) * (g - m)            (torch: exp_avg.lerp_(grad, 1 - beta1) = beta1 m + (1 - beta1) g)
+ *   v = beta2 * v + (1 - beta2) * g * g
+ *   vmax = max(vmax, v); v_used = vmax       (amsgrad only; else v_used = v)
+ *   stepSize = lr / (1 - beta1^t)
+ *   denom = sqrt(v_used) / sqrt(1 - beta2^t) + eps
+ *   p = p - stepSize * m / denom
+ *
+ * m, v (and vmax) start at zero; the bias corrections are computed in float64 on the host.
+ */
+function adamUpdate(p: Tensor, g: Tensor, st: ParamState, o: AdamOptions, set: (name: string, v: Tensor) => void): void {
+  const [beta1, beta2] = o.betas;
+  const t = st.step;
+  const m0 = st.buffers.expAvg ?? pg.zerosLike(p);
+  const v0 = st.buffers.expAvgSq ?? pg.zerosLike(p);
+  const m = m0.add(g.sub(m0).mul(1 - beta1));
+  const v = v0.mul(beta2).add(g.mul(g).mul(1 - beta2));
+  set('expAvg', m);
+  set('expAvgSq', v);
+  let vUsed = v;
+  if (o.amsgrad) {
+    const prev = st.buffers.maxExpAvgSq;
+    vUsed = prev ? prev.maximum(v) : v;
+    set('maxExpAvgSq', vUsed);
+  }
+  const bc1 = 1 - Math.pow(beta1, t);
+  const bc2 = 1 - Math.pow(beta2, t);
+  const stepSize = o.lr / bc1;
+  const denom = vUsed.sqrt().div(Math.sqrt(bc2)).add(o.eps);
+  // torch: param.addcdiv_(exp_avg, denom, value=-step_size)
+  p.assign_(p.add(m.div(denom).mul(-stepSize)));
+}
+
+function validateAdam(who: string, o: AdamOptions): void {
+  checkNonNeg(who, 'lr', o.lr);
+  checkNonNeg(who, 'eps', o.eps);
+  checkNonNeg(who, 'weightDecay', o.weightDecay);
+  if (!Array.isArray(o.betas) || o.betas.length !== 2) throw new Error(`${who}: betas must be [beta1, beta2]`);
+  checkUnit(who, 'beta1', o.betas[0]);
+  checkUnit(who, 'beta2', o.betas[1]);
+}
+
+/**
+ * Adam (torch.optim.Adam). Weight decay is the classic L2 form, folded into the gradient before
+ * the moments: g = grad + weightDecay * p. Defaults: lr 1e-3, betas [0.9, 0.999], eps 1e-8,
+ * weightDecay 0, amsgrad false.
+ */
+export class Adam extends Optimizer<AdamOptions> {
+  constructor(params: ParamsArg<AdamOptions>, opts: Partial<AdamOptions> = {}) {
+    super('Adam', params, { lr: 1e-3, betas: [0.9, 0.999], eps: 1e-8, weightDecay: 0, amsgrad: false, maximize: false }, opts);
+  }
+  protected validate(o: AdamOptions): void {
+    validateAdam(this.name, o);
+  }
+  protected update(p: Tensor, grad: Tensor, st: ParamState, o: ParamGroup<AdamOptions>): void {
+    const g = o.weightDecay !== 0 ? grad.add(p.mul(o.weightDecay)) : grad;
+    adamUpdate(p, g, st, o, (n, v) => this.setBuffer(p, st, n, v));
+  }
+}
+
+/**
+ * AdamW (torch.optim.AdamW): Adam with decoupled weight decay. Before the Adam step,
+ *   p = p * (1 - lr * weightDecay)
+ * and the gradient is left alone. Defaults as Adam, but weightDecay 1e-2.
+ */
+export class AdamW extends Optimizer<AdamOptions> {
+  constructor(params: ParamsArg<AdamOptions>, opts: Partial<AdamOptions> = {}) {
+    super('AdamW', params, { lr: 1e-3, betas: [0.9, 0.999], eps: 1e-8, weightDecay: 1e-2, amsgrad: false, maximize: false }, opts);
+  }
+  protected validate(o: AdamOptions): void {
+    validateAdam(this.name, o);
+  }
+  protected update(p: Tensor, g: Tensor, st: ParamState, o: ParamGroup<AdamOptions>): void {
+    if (o.weightDecay !== 0) p.assign_(p.mul(1 - o.lr * o.weightDecay));
+    adamUpdate(p, g, st, o, (n, v) => this.setBuffer(p, st, n, v));
+  }
+}
+
+// ------------------------------------------------------------------------------------- RMSprop
+
+export interface RMSpropOptions extends BaseOptions {
+  alpha: number;
+  eps: number;
+  weightDecay: number;
+  momentum: number;
+  centered: boolean;
+}
+
+/**
+ * RMSprop (torch.optim.RMSprop), per parameter and step:
+ *
+ *   g = grad + weightDecay * p                      (if weightDecay != 0)
+ *   v = alpha * v + (1 - alpha) * g * g
+ *   if centered:
+ *     gAvg = gAvg + (1 - alpha) * (g - gAvg)        (torch: grad_avg.lerp_(grad, 1 - alpha))
+ *     avg = sqrt(v - gAvg * gAvg) + eps
+ *   else:
+ *     avg = sqrt(v) + eps
+ *   if momentum > 0:
+ *     b = momentum * b + g / avg;  p = p - lr * b
+ *   else:
+ *     p = p - lr * g / avg
+ *
+ * v, gAvg and b start at zero (note eps is added outside the square root, unlike Adam's).
+ * Defaults: lr 1e-2, alpha 0.99, eps 1e-8, weightDecay 0, momentum 0, centered false.
+ */
+export class RMSprop extends Optimizer<RMSpropOptions> {
+  constructor(params: ParamsArg<RMSpropOptions>, opts: Partial<RMSpropOptions> = {}) {
+    super('RMSprop', params, { lr: 1e-2, alpha: 0.99, eps: 1e-8, weightDecay: 0, momentum: 0, centered: false, maximize: false }, opts);
+  }
+  protected validate(o: RMSpropOptions): void {
+    checkNonNeg('RMSprop', 'lr', o.lr);
+    checkNonNeg('RMSprop', 'eps', o.eps);
+    checkNonNeg('RMSprop', 'weightDecay', o.weightDecay);
+    checkNonNeg('RMSprop', 'momentum', o.momentum);
+    checkNonNeg('RMSprop', 'alpha', o.alpha);
+  }
+  protected update(p: Tensor, grad: Tensor, st: ParamState, o: ParamGroup<RMSpropOptions>): void {
+    const g = o.weightDecay !== 0 ? grad.add(p.mul(o.weightDecay)) : grad;
+    const v0 = st.buffers.squareAvg ?? pg.zerosLike(p);
+    // torch: square_avg.mul_(alpha).addcmul_(grad, grad, value=1 - alpha)
+    const v = v0.mul(o.alpha).add(g.mul(g).mul(1 - o.alpha));
+    this.setBuffer(p, st, 'squareAvg', v);
+    let avg: Tensor;
+    if (o.centered) {
+      const a0 = st.buffers.gradAvg ?? pg.zerosLike(p);
+      const a = a0.add(g.sub(a0).mul(1 - o.alpha));
+      this.setBuffer(p, st, 'gradAvg', a);
+      // torch: square_avg.addcmul(grad_avg, grad_avg, value=-1).sqrt_().add_(eps)
+      avg = v.add(a.mul(a).mul(-1)).sqrt().add(o.eps);
+    } else {
+      avg = v.sqrt().add(o.eps);
+    }
+    if (o.momentum > 0) {
+      const b0 = st.buffers.momentumBuffer ?? pg.zerosLike(p);
+      // torch: buf.mul_(momentum).addcdiv_(grad, avg); param.add_(buf, alpha=-lr)
+      const b = b0.mul(o.momentum).add(g.div(avg));
+      this.setBuffer(p, st, 'momentumBuffer', b);
+      p.assign_(p.add(b.mul(-o.lr)));
+    } else {
+      // torch: param.addcdiv_(grad, avg, value=-lr)
+      p.assign_(p.add(g.div(avg).mul(-o.lr)));
+    }
+  }
+}
