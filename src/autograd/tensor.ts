@@ -117,7 +117,7 @@ export class Tensor implements View {
     if (src.dtype !== this.dtype || src.shape.join() !== this.shape.join())
       throw new Error(`assign_: expected ${fmt(this.shape)} ${this.dtype}, got ${fmt(src.shape)} ${src.dtype}`);
     if (src.device !== this.device) throw new Error(`assign_: device mismatch (${this.device} vs ${src.device})`);
-    const c = src.isContiguous && src.offset === 0 && src.storage.size === this.size ? src : O.contiguous(src.detach());
+    const c = src.isContiguous && src.offset === 0 && src.storage.size === this.size ? src : O.clone(src.detach());
     const self = this as unknown as { storage: Storage; strides: readonly number[]; offset: number };
     const old = this.storage;
     self.storage = c.storage;

@@ -86,6 +86,14 @@ describe('memory', () => {
   });
 });
 
+describe('assign_', () => {
+  it('takes the values of an offset view, not of its whole storage', () => {
+    const t = pg.zeros([2]);
+    t.assign_(pg.arange(4).float().slice(0, 2, 4));
+    expect(t.toArraySync()).toEqual([2, 3]);
+  });
+});
+
 describe('determinism', () => {
   it('the same seeded program gives bit-identical results twice', () => {
     const run = () => {
