@@ -14,3 +14,4 @@ export { tidy, keep, memory } from './memory.js';
 export { setDefaultDevice, getDefaultDevice, registerBackend } from './devices.js';
 export { Generator, manualSeed, defaultGenerator } from './random.js';
 export * as testing from './testing.js';
+export { initWebGPU, flush, WebGPUError } from './webgpu/index.js';

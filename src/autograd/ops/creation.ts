@@ -1,12 +1,13 @@
 // Creating tensors: from data, constants, ranges, and seeded random draws.
 import { Tensor, type NestedArray } from '../tensor.js';
-import type { Device } from '../backend.js';
+import type { Device, Storage } from '../backend.js';
 import { arrayFor, checkDType, dtypeOfArray, isFloat, type DType, type TypedArray } from '../dtype.js';
 import { fmt, sizeOf } from '../shape.js';
 import { getBackend, getDefaultDevice } from '../devices.js';
 import { fromTyped } from './core.js';
 import { cast } from './elementwise.js';
 import * as R from '../random.js';
+import type { RandomRequest } from '../webgpu/kernels/random.js';
 
 export interface CreateOpts {
   dtype?: DType;
@@ -161,10 +162,19 @@ function floatDType(opts: RandOpts): DType {
   return d;
 }
 
-function randomTensor(shape: readonly number[], dtype: DType, opts: RandOpts, fill: (arr: TypedArray) => void): Tensor {
+/**
+ * Fills on the CPU, or, when the target device can draw on its own (the WebGPU backend's
+ * `random`), there with the same numbers: nothing is generated on the CPU or uploaded.
+ */
+function randomTensor(shape: readonly number[], dtype: DType, opts: RandOpts, fill: (arr: TypedArray) => void, req?: Omit<RandomRequest, 'dtype' | 'n'>): Tensor {
+  const device = opts.device ?? getDefaultDevice();
+  if (device !== 'cpu' && req) {
+    const b = getBackend(device) as { random?: (r: RandomRequest) => Storage };
+    if (b.random) return finish(new Tensor(b.random({ ...req, dtype, n: sizeOf(shape) }), shape), opts);
+  }
   const arr = arrayFor(dtype, sizeOf(shape));
   fill(arr);
-  return finish(fromTyped(arr, shape, dtype, opts.device ?? getDefaultDevice()), opts);
+  return finish(fromTyped(arr, shape, dtype, device), opts);
 }
 
 /** Uniform [0, 1) (or [low, high)). Element i uses Philox word i of the draw (see docs/random.md). */
@@ -172,7 +182,9 @@ export function rand(shape: readonly number[], opts: RandOpts & { low?: number; 
   const g = gen(opts);
   const n = sizeOf(shape);
   const off = g.next(n);
-  return randomTensor(shape, floatDType(opts), opts, (a) => R.fillUniform(g.seed, off, a as Float32Array, opts.low ?? 0, opts.high ?? 1));
+  const low = opts.low ?? 0, high = opts.high ?? 1;
+  return randomTensor(shape, floatDType(opts), opts, (a) => R.fillUniform(g.seed, off, a as Float32Array, low, high),
+    { kind: 'uniform', seed: g.seed, offset: off, a: low, b: high });
 }
 
 /** Standard normal (or mean/std). Element i uses words 2i and 2i+1 (Box-Muller). */
@@ -180,7 +192,9 @@ export function randn(shape: readonly number[], opts: RandOpts & { mean?: number
   const g = gen(opts);
   const n = sizeOf(shape);
   const off = g.next(2 * n);
-  return randomTensor(shape, floatDType(opts), opts, (a) => R.fillNormal(g.seed, off, a as Float32Array, opts.mean ?? 0, opts.std ?? 1));
+  const mean = opts.mean ?? 0, std = opts.std ?? 1;
+  return randomTensor(shape, floatDType(opts), opts, (a) => R.fillNormal(g.seed, off, a as Float32Array, mean, std),
+    { kind: 'normal', seed: g.seed, offset: off, a: mean, b: std });
 }
 
 export const normal = (mean: number, std: number, shape: readonly number[], opts: RandOpts = {}) => randn(shape, { ...opts, mean, std });
@@ -189,9 +203,12 @@ export const uniform = (low: number, high: number, shape: readonly number[], opt
 /** Integers uniform in [low, high). */
 export function randint(low: number, high: number, shape: readonly number[], opts: RandOpts = {}): Tensor {
   if (!Number.isInteger(low) || !Number.isInteger(high) || high <= low) throw new Error(`randint: need integers low < high, got ${low}, ${high}`);
+  if (low < -(2 ** 31) || high > 2 ** 31 || high - low > 2 ** 31)
+    throw new RangeError(`randint: need -2^31 <= low < high <= 2^31 and high - low <= 2^31, got [${low}, ${high})`);
   const g = gen(opts);
   const off = g.next(sizeOf(shape));
-  return randomTensor(shape, 'int32', opts, (a) => R.fillRandint(g.seed, off, a as Int32Array, low, high));
+  return randomTensor(shape, 'int32', opts, (a) => R.fillRandint(g.seed, off, a as Int32Array, low, high),
+    { kind: 'randint', seed: g.seed, offset: off, a: low, b: high });
 }
 
 /** Bernoulli draws: with a number p, 1 with probability p; with a tensor, elementwise probabilities. */
@@ -206,7 +223,8 @@ export function bernoulli(p: number | Tensor, shapeOrOpts?: readonly number[] | 
   if (!(p >= 0 && p <= 1)) throw new Error(`bernoulli: p must be in [0, 1], got ${p}`);
   const g = gen(opts);
   const off = g.next(sizeOf(shape));
-  return randomTensor(shape, opts.dtype ?? 'float32', opts, (a) => R.fillBernoulli(g.seed, off, a, p));
+  return randomTensor(shape, opts.dtype ?? 'float32', opts, (a) => R.fillBernoulli(g.seed, off, a, p),
+    { kind: 'bernoulli', seed: g.seed, offset: off, a: p, b: 0 });
 }
 
 /** A random permutation of 0..n-1 (int32). */
@@ -224,7 +242,9 @@ export function multinomial(probs: Tensor, numSamples: number, opts: RandOpts & 
   const replacement = opts.replacement ?? false;
   if (!replacement && numSamples > cols) throw new Error(`multinomial: cannot draw ${numSamples} samples without replacement from ${cols} categories`);
   const p = probs.storage.backend.readSync ? probs.storage.backend.readSync(probs) : null;
-  if (!p) throw new Error('multinomial: probabilities must be readable synchronously (CPU tensor)');
+  if (!p)
+    throw new Error(`multinomial: sampling runs on the CPU (a float64 reference) and probs is on ${probs.device}; ` +
+      "move it first: await pg.toDevice(probs, 'cpu')");
   for (const v of p) if (!(v >= 0) || v === Infinity) throw new Error(`multinomial: probabilities must be finite and non-negative, got ${v}`);
   const g = gen(opts);
   const off = g.next(R.multinomialWordCount(rows, cols, numSamples, replacement));

@@ -22,10 +22,10 @@ export const UNARY = {
   log: { kind: 'unary', name: 'log', wgsl: 'log(x)',
     cpu: (x, xi, xs, y, yi, n) => { for (let i = 0; i < n; i++, xi += xs) y[yi + i] = Math.log(x[xi]); },
     grad: (dy, { inputs: [x] }) => [dy.div(x)] },
-  log1p: { kind: 'unary', name: 'log1p', wgsl: 'select(log(1.0 + x), x - 0.5 * x * x, abs(x) < 1e-4)',
+  log1p: { kind: 'unary', name: 'log1p', wgsl: 'log1p(x)', // the WebGPU backend supplies log1p and expm1
     cpu: (x, xi, xs, y, yi, n) => { for (let i = 0; i < n; i++, xi += xs) y[yi + i] = Math.log1p(x[xi]); },
     grad: (dy, { inputs: [x] }) => [dy.div(x.add(1))] },
-  expm1: { kind: 'unary', name: 'expm1', wgsl: 'select(exp(x) - 1.0, x + 0.5 * x * x, abs(x) < 1e-4)',
+  expm1: { kind: 'unary', name: 'expm1', wgsl: 'expm1(x)',
     cpu: (x, xi, xs, y, yi, n) => { for (let i = 0; i < n; i++, xi += xs) y[yi + i] = Math.expm1(x[xi]); },
     grad: (dy, { out }) => [dy.mul(out.add(1))] },
   sqrt: { kind: 'unary', name: 'sqrt', wgsl: 'sqrt(x)',
@@ -49,7 +49,7 @@ export const UNARY = {
   tanh: { kind: 'unary', name: 'tanh', wgsl: 'tanh(x)',
     cpu: (x, xi, xs, y, yi, n) => { for (let i = 0; i < n; i++, xi += xs) y[yi + i] = Math.tanh(x[xi]); },
     grad: (dy, { out }) => [dy.mul(out.square().neg().add(1))] },
-  sigmoid: { kind: 'unary', name: 'sigmoid', wgsl: 'select(exp(x) / (1.0 + exp(x)), 1.0 / (1.0 + exp(-x)), x >= 0.0)',
+  sigmoid: { kind: 'unary', name: 'sigmoid', wgsl: 'select(pg_div(exp(x), 1.0 + exp(x)), pg_div(1.0, 1.0 + exp(-x)), x >= 0.0)',
     cpu: (x, xi, xs, y, yi, n) => {
       for (let i = 0; i < n; i++, xi += xs) {
         const v = x[xi];
@@ -58,11 +58,12 @@ export const UNARY = {
       }
     },
     grad: (dy, { out }) => [dy.mul(out.mul(out.neg().add(1)))] },
-  relu: { kind: 'unary', name: 'relu', wgsl: 'max(x, 0.0)',
+  relu: { kind: 'unary', name: 'relu', wgsl: 'select(T(0), x, x > T(0))', // T: the compute type (int32 too)
     cpu: (x, xi, xs, y, yi, n) => { for (let i = 0; i < n; i++, xi += xs) { const v = x[xi]; y[yi + i] = v > 0 ? v : 0; } },
     grad: (dy, { inputs: [x] }) => [where(x.gt(0), dy, 0)] },
   // GELU with the tanh approximation (as GPT-2 and PyTorch's approximate='tanh').
-  gelu: { kind: 'unary', name: 'gelu', wgsl: `0.5 * x * (1.0 + tanh(${GELU_C} * (x + 0.044715 * x * x * x)))`,
+  // WGSL: 0.5 (1 + tanh z) = 1 / (1 + e^(-2z)), which does not cancel for negative x in float32.
+  gelu: { kind: 'unary', name: 'gelu', wgsl: `pg_div(x, 1.0 + exp(-2.0 * ${GELU_C} * (x + 0.044715 * x * x * x)))`,
     cpu: (x, xi, xs, y, yi, n) => {
       for (let i = 0; i < n; i++, xi += xs) { const v = x[xi]; y[yi + i] = 0.5 * v * (1 + Math.tanh(GELU_C * (v + 0.044715 * v * v * v))); }
     },
@@ -72,17 +73,17 @@ export const UNARY = {
       const dt = t.square().neg().add(1).mul(x2.mul(3 * 0.044715).add(1)).mul(GELU_C);
       return [dy.mul(t.add(1).mul(0.5).add(x.mul(dt).mul(0.5)))];
     } },
-  silu: { kind: 'unary', name: 'silu', wgsl: 'x / (1.0 + exp(-x))',
+  silu: { kind: 'unary', name: 'silu', wgsl: 'pg_div(x, 1.0 + exp(-x))',
     cpu: (x, xi, xs, y, yi, n) => { for (let i = 0; i < n; i++, xi += xs) { const v = x[xi]; y[yi + i] = v / (1 + Math.exp(-v)); } },
     grad: (dy, { inputs: [x] }) => { const s = x.sigmoid(); return [dy.mul(s.mul(x.mul(s.neg().add(1)).add(1)))]; } },
   // softplus(x) = log(1 + e^x), written so it neither overflows nor loses precision.
-  softplus: { kind: 'unary', name: 'softplus', wgsl: 'max(x, 0.0) + log(1.0 + exp(-abs(x)))',
+  softplus: { kind: 'unary', name: 'softplus', wgsl: 'max(x, 0.0) + log1p(exp(-abs(x)))',
     cpu: (x, xi, xs, y, yi, n) => { for (let i = 0; i < n; i++, xi += xs) { const v = x[xi]; y[yi + i] = Math.max(v, 0) + Math.log1p(Math.exp(-Math.abs(v))); } },
     grad: (dy, { inputs: [x] }) => [dy.mul(x.sigmoid())] },
   square: { kind: 'unary', name: 'square', wgsl: 'x * x',
     cpu: (x, xi, xs, y, yi, n) => { for (let i = 0; i < n; i++, xi += xs) { const v = x[xi]; y[yi + i] = v * v; } },
     grad: (dy, { inputs: [x] }) => [dy.mul(x).mul(2)] },
-  reciprocal: { kind: 'unary', name: 'reciprocal', wgsl: '1.0 / x',
+  reciprocal: { kind: 'unary', name: 'reciprocal', wgsl: 'pg_div(1.0, x)', // pg_div: correctly rounded (WGSL's / is not)
     cpu: (x, xi, xs, y, yi, n) => { for (let i = 0; i < n; i++, xi += xs) y[yi + i] = 1 / x[xi]; },
     grad: (dy, { out }) => [dy.mul(out.square()).neg()] },
   logicalNot: { kind: 'unary', name: 'logicalNot', wgsl: 'select(1u, 0u, x != 0u)',
@@ -91,7 +92,7 @@ export const UNARY = {
   copy: { kind: 'unary', name: 'copy', wgsl: 'x',
     cpu: (x, xi, xs, y, yi, n) => { for (let i = 0; i < n; i++, xi += xs) y[yi + i] = x[xi]; },
     grad: (dy, { inputs: [x] }) => [dy.dtype === x.dtype ? dy : cast(dy, x.dtype)] },
-  toBool: { kind: 'unary', name: 'toBool', wgsl: 'select(0u, 1u, x != 0)',
+  toBool: { kind: 'unary', name: 'toBool', wgsl: 'select(0u, 1u, x != 0 || pg_isnan(x))', // NaN is true; WGSL may fold NaN != 0 to false
     cpu: (x, xi, xs, y, yi, n) => { for (let i = 0; i < n; i++, xi += xs) y[yi + i] = x[xi] !== 0 ? 1 : 0; } },
 } satisfies Record<string, UnaryDef>;
 
@@ -168,7 +169,7 @@ export const BINARY = {
   mul: { kind: 'binary', name: 'mul', wgsl: 'a * b',
     cpu: (a, ai, as, b, bi, bs, y, yi, n) => { for (let i = 0; i < n; i++, ai += as, bi += bs) y[yi + i] = a[ai] * b[bi]; },
     grad: (dy, { inputs: [a, b] }) => [a.requiresGrad ? sumTo(dy.mul(b), a.shape) : null, b.requiresGrad ? sumTo(dy.mul(a), b.shape) : null] },
-  div: { kind: 'binary', name: 'div', wgsl: 'a / b',
+  div: { kind: 'binary', name: 'div', wgsl: 'pg_div(a, b)', // pg_div: correctly rounded (WGSL's / is not)
     cpu: (a, ai, as, b, bi, bs, y, yi, n) => { for (let i = 0; i < n; i++, ai += as, bi += bs) y[yi + i] = a[ai] / b[bi]; },
     grad: (dy, { inputs: [a, b], out }) => [
       a.requiresGrad ? sumTo(dy.div(b), a.shape) : null,
@@ -180,13 +181,13 @@ export const BINARY = {
       // d/db a^b = a^b log a; defined as 0 where a <= 0 (the real power is not differentiable in b there).
       b.requiresGrad ? sumTo(where(a.gt(0), dy.mul(out).mul(a.log()), 0), b.shape) : null] },
   // Ties split the gradient evenly between the two inputs.
-  maximum: { kind: 'binary', name: 'maximum', wgsl: 'max(a, b)',
+  maximum: { kind: 'binary', name: 'maximum', wgsl: 'select(b, a, a >= b || pg_isnan(a))', // as the CPU: NaN wins
     cpu: (a, ai, as, b, bi, bs, y, yi, n) => { for (let i = 0; i < n; i++, ai += as, bi += bs) { const u = a[ai], v = b[bi]; y[yi + i] = u >= v || u !== u ? u : v; } },
     grad: (dy, { inputs: [a, b] }) => {
       const w = where(a.gt(b), 1, where(a.eq(b), 0.5, 0));
       return [sumTo(dy.mul(w), a.shape), sumTo(dy.mul(w.neg().add(1)), b.shape)];
     } },
-  minimum: { kind: 'binary', name: 'minimum', wgsl: 'min(a, b)',
+  minimum: { kind: 'binary', name: 'minimum', wgsl: 'select(b, a, a <= b || pg_isnan(a))',
     cpu: (a, ai, as, b, bi, bs, y, yi, n) => { for (let i = 0; i < n; i++, ai += as, bi += bs) { const u = a[ai], v = b[bi]; y[yi + i] = u <= v || u !== u ? u : v; } },
     grad: (dy, { inputs: [a, b] }) => {
       const w = where(a.lt(b), 1, where(a.eq(b), 0.5, 0));
@@ -194,7 +195,7 @@ export const BINARY = {
     } },
   eq: { kind: 'binary', name: 'eq', wgsl: 'a == b',
     cpu: (a, ai, as, b, bi, bs, y, yi, n) => { for (let i = 0; i < n; i++, ai += as, bi += bs) y[yi + i] = a[ai] === b[bi] ? 1 : 0; } },
-  ne: { kind: 'binary', name: 'ne', wgsl: 'a != b',
+  ne: { kind: 'binary', name: 'ne', wgsl: 'a != b || pg_isnan(a) || pg_isnan(b)',
     cpu: (a, ai, as, b, bi, bs, y, yi, n) => { for (let i = 0; i < n; i++, ai += as, bi += bs) y[yi + i] = a[ai] !== b[bi] ? 1 : 0; } },
   lt: { kind: 'binary', name: 'lt', wgsl: 'a < b',
     cpu: (a, ai, as, b, bi, bs, y, yi, n) => { for (let i = 0; i < n; i++, ai += as, bi += bs) y[yi + i] = a[ai] < b[bi] ? 1 : 0; } },

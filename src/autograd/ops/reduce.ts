@@ -24,21 +24,21 @@ export const REDUCE = {
     cpu: (x, off, n) => { let p = 1; for (let i = 0; i < n; i++) p *= x[off + i]; return p; },
     // d prod / d x_i = prod / x_i (undefined where x_i = 0, as documented).
     grad: (dy, { inputs: [x], out, attrs }) => [reshape(dy, attrs.keepShape).mul(reshape(out, attrs.keepShape)).div(x)] },
-  max: { kind: 'reduce', name: 'max', wgsl: { init: '-inf', step: 'select(acc, v, v > acc || v != v)' },
+  max: { kind: 'reduce', name: 'max', wgsl: { init: '-inf', step: 'select(acc, v, v > acc || pg_isnan(v))' },
     cpu: (x, off, n) => { let m = -Infinity; for (let i = 0; i < n; i++) { const v = x[off + i]; if (v > m || v !== v) m = v; } return m; },
     grad: extremumGrad },
-  min: { kind: 'reduce', name: 'min', wgsl: { init: 'inf', step: 'select(acc, v, v < acc || v != v)' },
+  min: { kind: 'reduce', name: 'min', wgsl: { init: 'inf', step: 'select(acc, v, v < acc || pg_isnan(v))' },
     cpu: (x, off, n) => { let m = Infinity; for (let i = 0; i < n; i++) { const v = x[off + i]; if (v < m || v !== v) m = v; } return m; },
     grad: extremumGrad },
   // First index of the maximum (NaN counts as the maximum, as in PyTorch).
-  argmax: { kind: 'reduce', name: 'argmax', wgsl: { init: '-inf', step: 'v > acc || v != v', index: true },
+  argmax: { kind: 'reduce', name: 'argmax', wgsl: { init: '-inf', step: 'v > acc || pg_isnan(v)', index: true },
     cpu: (x, off, n) => {
       let m = x[off], k = 0;
       if (m !== m) return 0;
       for (let i = 1; i < n; i++) { const v = x[off + i]; if (v > m || v !== v) { m = v; k = i; if (v !== v) break; } }
       return k;
     } },
-  argmin: { kind: 'reduce', name: 'argmin', wgsl: { init: 'inf', step: 'v < acc || v != v', index: true },
+  argmin: { kind: 'reduce', name: 'argmin', wgsl: { init: 'inf', step: 'v < acc || pg_isnan(v)', index: true },
     cpu: (x, off, n) => {
       let m = x[off], k = 0;
       if (m !== m) return 0;

@@ -1,0 +1,10 @@
+import { defineConfig } from 'vitest/config';
+
+// CI runs on a 2-core machine: generous timeouts (no test asserts wall-clock time).
+export default defineConfig({
+  test: {
+    testTimeout: 120_000,
+    hookTimeout: 120_000,
+    include: ['test/**/*.test.ts'],
+  },
+});
