@@ -5,5 +5,11 @@
  */
 import type { Experiment } from '../nn/experiment.js';
 import { example } from './example/index.js';
+import { dera } from './dera/experiment.js';
+import { iteratedLearning } from './iterated-learning/experiment.js';
+import { oaif } from './oaif/experiment.js';
+import { lpntkExperiment } from './lpntk/experiment.js';
+import { headProbing } from './head-probing/experiment.js';
+import { filterKd } from './filter-kd/experiment.js';
 
-export const experiments: readonly Experiment[] = [example];
+export const experiments: readonly Experiment[] = [example, dera, iteratedLearning, oaif, lpntkExperiment, headProbing, filterKd];

@@ -1,0 +1,379 @@
+/**
+ * The OAIF Experiment: the tabular tier (exact, float64 on the CPU) and the nn.GPT tier, wired to
+ * tables, figures and claim checks. See README.md.
+ */
+import * as pg from '../../autograd/index.js';
+import { check, type ClaimCheck, type Experiment, type Result, type RunOptions, type Series, type Table } from '../../nn/experiment.js';
+import { CONFIG, flippedAnnotator, randomAnnotator, yieldToLoop, type LossName } from './index.js';
+import {
+  TABULAR,
+  closedFormOptimum,
+  disposeEnv,
+  makeTabularEnv,
+  meanKL,
+  meanLength,
+  offlineDataset,
+  onlineIpoFixedPoint,
+  rlhfBaseline,
+  tabularAnnotator,
+  trainTabular,
+  winRate,
+  type TabularConfig,
+  type TabularEnv,
+} from './tabular.js';
+import { GPT_TIER, gptAnnotator, makeModel, offlinePairsGpt, sampleAnswers, trainDpoGpt, trainSft, type Curve, type GptTierConfig } from './gpt-tier.js';
+
+export const SETTINGS = {
+  quick: {
+    tabular: { ...TABULAR, steps: 200 } satisfies TabularConfig,
+    /** Seeds of the tabular replicates whose online/offline comparison must hold on each. */
+    replicates: 3,
+    /** Replicates on which the instruction / control runs are made (the first ones). */
+    controlReplicates: 1,
+    gpt: { ...GPT_TIER, sft: { ...GPT_TIER.sft, steps: 100 }, dpo: { ...GPT_TIER.dpo, steps: 50 } } satisfies GptTierConfig,
+    gptOfflineShort: false,
+  },
+  full: {
+    // 5× the steps: SLiC's learning rate is halved, since under random labels its loss is flat (no pull back to π_ref) and Adam's noise random-walks ∝ lr·√steps.
+    tabular: { ...TABULAR, steps: 1000, pairsPerPrompt: 128, lr: { ...TABULAR.lr, slic: 0.015 } } satisfies TabularConfig,
+    replicates: 3,
+    controlReplicates: 3,
+    gpt: {
+      ...GPT_TIER,
+      model: { dModel: 32, nHeads: 2, nLayers: 2 },
+      sft: { ...GPT_TIER.sft, samples: 4096, steps: 400 },
+      dpo: { ...GPT_TIER.dpo, steps: 150, lr: 2e-3 },
+      eval: { every: 15, samplesPerPrompt: 64, sftSamplesPerPrompt: 128 },
+    } satisfies GptTierConfig,
+    gptOfflineShort: true,
+  },
+};
+
+/** Thresholds of the claims (from the issue where it gives one; see README for the others). */
+export const THRESHOLDS = {
+  /** KL(π* ‖ π_online) (mean over prompts). */
+  convergeKL: 0.07,
+  /** Online − offline gold win rate, on each of the replicate seeds. */
+  onlineMinusOffline: 0.08,
+  /** 1 − L(short)/L(helpful). */
+  lengthCut: 0.25,
+  /** |L(short) − L(closed form)| / L(closed form). */
+  closedFormLength: 0.05,
+  /** Random annotator: win rate in 0.5 ± this. */
+  randomBand: 0.02,
+  /** Flipped labels: (wr_flip − 0.5)/(wr − 0.5) at most this (the change reverses sign and keeps half its size). */
+  flipRatio: -0.5,
+  /** GPT tier: final online-DPO gold win rate against SFT. */
+  gptWinRate: 0.65,
+};
+
+const LOSS_NAMES: LossName[] = ['dpo', 'ipo', 'slic'];
+const LABEL: Record<LossName, string> = { dpo: 'DPO', ipo: 'IPO', slic: 'SLiC' };
+const r4 = (x: number): number => Math.round(x * 1e4) / 1e4;
+
+interface ControlResult {
+  wrHelpful: number;
+  lenHelpful: number;
+  lenShort: number;
+  /** Length of the loss's own closed form for the short instruction (DPO: π_ref·e^{u/β}/Z; IPO: its online fixed point; SLiC: none). */
+  lenShortClosed: number | null;
+  klOwnOptimum: number | null;
+  wrRandom: number;
+  wrFlipped: number;
+}
+
+interface ReplicateResult {
+  seed: number;
+  optimumWr: number;
+  rlhfWr: number;
+  online: Record<LossName, number>;
+  offline: Record<LossName, number>;
+  /** KL(π*‖π_online-DPO). */
+  dpoKL: number;
+  controls: Record<LossName, ControlResult> | null;
+  /** DPO: KL(π*‖π_t) over steps, IPO: KL(fixed point ‖ π_t) over steps (first replicate only). */
+  convergence: { step: number[]; dpo: number[]; ipo: number[] } | null;
+}
+
+async function runReplicate(cfg: TabularConfig, seed: number, withControls: boolean, withCurves: boolean, tick: () => void): Promise<ReplicateResult> {
+  const g = new pg.Generator(seed);
+  const env: TabularEnv = makeTabularEnv(cfg, g);
+  try {
+    const help = tabularAnnotator(env, CONFIG.instructions.helpful, g, cfg);
+    const short = tabularAnnotator(env, CONFIG.instructions.short, g, cfg);
+    const data = offlineDataset(env, help, cfg.offlinePairs, g);
+    const starH = closedFormOptimum(env, help, cfg.beta.dpo);
+    const rlhf = rlhfBaseline(env, data, cfg.beta.dpo, cfg);
+    const train = async (loss: LossName, data2: Parameters<typeof trainTabular>[1]['data'], logEvery = 0) => {
+      const out = trainTabular(env, { loss, beta: cfg.beta[loss], data: data2, steps: cfg.steps, pairsPerPrompt: cfg.pairsPerPrompt, lr: cfg.lr[loss] }, g, { logEvery });
+      tick();
+      await yieldToLoop();
+      return out;
+    };
+    const online = {} as Record<LossName, number>, offline = {} as Record<LossName, number>;
+    const onlineProbs = {} as Record<LossName, number[][]>;
+    let convergence: ReplicateResult['convergence'] = null;
+    const ipoFixed = onlineIpoFixedPoint(env, help, cfg.beta.ipo).probs;
+    for (const loss of LOSS_NAMES) {
+      const logEvery = withCurves && loss !== 'slic' ? Math.max(1, Math.round(cfg.steps / 30)) : 0;
+      const on = await train(loss, { kind: 'online', annotator: help }, logEvery);
+      onlineProbs[loss] = on.probs;
+      online[loss] = winRate(env, on.probs, help);
+      offline[loss] = winRate(env, (await train(loss, { kind: 'offline', pairs: data })).probs, help);
+      if (logEvery) {
+        convergence ??= { step: on.trace.map((t) => t.step), dpo: [], ipo: [] };
+        const target = loss === 'dpo' ? starH : ipoFixed;
+        convergence[loss as 'dpo' | 'ipo'] = on.trace.map((t) => meanKL(target, t.probs));
+      }
+    }
+    let controls: ReplicateResult['controls'] = null;
+    if (withControls) {
+      controls = {} as Record<LossName, ControlResult>;
+      for (const loss of LOSS_NAMES) {
+        const sh = (await train(loss, { kind: 'online', annotator: short })).probs;
+        const rnd = (await train(loss, { kind: 'online', annotator: randomAnnotator(g) })).probs;
+        const fl = (await train(loss, { kind: 'online', annotator: flippedAnnotator(help) })).probs;
+        let lenShortClosed: number | null = null, klOwnOptimum: number | null = null;
+        if (loss === 'dpo') {
+          lenShortClosed = meanLength(env, closedFormOptimum(env, short, cfg.beta.dpo));
+          klOwnOptimum = meanKL(starH, onlineProbs.dpo);
+        } else if (loss === 'ipo') {
+          lenShortClosed = meanLength(env, onlineIpoFixedPoint(env, short, cfg.beta.ipo).probs);
+          klOwnOptimum = meanKL(ipoFixed, onlineProbs.ipo);
+        }
+        controls[loss] = {
+          wrHelpful: online[loss],
+          lenHelpful: meanLength(env, onlineProbs[loss]),
+          lenShort: meanLength(env, sh),
+          lenShortClosed,
+          klOwnOptimum,
+          wrRandom: winRate(env, rnd, help),
+          wrFlipped: winRate(env, fl, help),
+        };
+      }
+    }
+    return { seed, optimumWr: winRate(env, starH, help), rlhfWr: winRate(env, rlhf.probs, help), online, offline, dpoKL: meanKL(starH, onlineProbs.dpo), controls, convergence };
+  } finally {
+    disposeEnv(env);
+  }
+}
+
+interface GptRun {
+  name: string;
+  curve: Curve;
+}
+
+async function runGptTier(cfg: GptTierConfig, seed: number, offlineShort: boolean, progress: (f: number, m: string) => void): Promise<{ runs: GptRun[]; sft: { step: number[]; loss: number[] }; sftLength: number }> {
+  const g = new pg.Generator(seed);
+  const sft = makeModel(cfg, g);
+  try {
+    const nRuns = offlineShort ? 4 : 3;
+    // Work units: an SFT step ≈ 0.4 online step, an offline step ≈ 0.6 online step (measured on the CPU).
+    const total = 0.4 * cfg.sft.steps + cfg.dpo.steps * (2 + (offlineShort ? 1.2 : 0.6));
+    let done = 0;
+    const sftLog = await trainSft(cfg, sft, g, (s) => progress((0.4 * (s + 1)) / total, `GPT SFT step ${s + 1}/${cfg.sft.steps}`));
+    done = 0.4 * cfg.sft.steps;
+    sft.requiresGrad_(false); // the frozen reference
+    const help = gptAnnotator(cfg, CONFIG.instructions.helpful, g);
+    const short = gptAnnotator(cfg, CONFIG.instructions.short, g);
+    const ep = Array.from({ length: cfg.prompts * cfg.eval.sftSamplesPerPrompt }, (_, i) => i % cfg.prompts);
+    const sftEval = { prompt: ep, answer: await sampleAnswers(cfg, sft, ep, g) };
+    const sftLength = sftEval.answer.reduce((a, y) => a + y.length, 0) / ep.length;
+    const specs: { name: string; data: Parameters<typeof trainDpoGpt>[2]['data']; cost: number }[] = [
+      { name: 'online DPO, "helpful"', data: { kind: 'online', annotator: help }, cost: 1 },
+      { name: 'offline DPO, "helpful"', data: { kind: 'offline', ...offlinePairsGpt(cfg, help, cfg.dpo.offlinePairs, g) }, cost: 0.6 },
+      { name: 'online DPO, "helpful and short"', data: { kind: 'online', annotator: short }, cost: 1 },
+    ];
+    if (offlineShort) specs.push({ name: 'offline DPO, "helpful and short"', data: { kind: 'offline', ...offlinePairsGpt(cfg, short, cfg.dpo.offlinePairs, g) }, cost: 0.6 });
+    const runs: GptRun[] = [];
+    for (const s of specs) {
+      const start = done;
+      const curve = await trainDpoGpt(
+        cfg,
+        sft,
+        { data: s.data, loss: cfg.dpo.loss, beta: cfg.dpo.beta, steps: cfg.dpo.steps, pairsPerStep: cfg.dpo.pairsPerStep, lr: cfg.dpo.lr },
+        { helpful: help, short },
+        sftEval,
+        g,
+        (k) => progress((start + s.cost * (k + 1)) / total, `GPT ${s.name} step ${k + 1}/${cfg.dpo.steps}`),
+      );
+      done = start + s.cost * cfg.dpo.steps;
+      runs.push({ name: s.name, curve });
+    }
+    if (nRuns !== runs.length) throw new Error('GPT tier: run count mismatch');
+    return { runs, sft: sftLog, sftLength };
+  } finally {
+    sft.dispose();
+  }
+}
+
+async function run(opts: RunOptions): Promise<Result> {
+  const s = SETTINGS[opts.mode];
+  const cfg = s.tabular;
+  // Tabular runs: replicates × 3 losses × (online, offline) + control replicates × 3 losses × (short, random, flipped).
+  const tabRuns = s.replicates * 6 + s.controlReplicates * 9;
+  const tabShare = 0.3;
+  let tabDone = 0;
+  const tick = (): void => {
+    tabDone++;
+    opts.onProgress((tabShare * tabDone) / tabRuns, `tabular run ${tabDone}/${tabRuns}`);
+  };
+  const reps: ReplicateResult[] = [];
+  for (let r = 0; r < s.replicates; r++) reps.push(await runReplicate(cfg, s.replicates * opts.seed + r, r < s.controlReplicates, r === 0, tick));
+  const gpt = await runGptTier(s.gpt, opts.seed, s.gptOfflineShort, (f, m) => opts.onProgress(tabShare + (1 - tabShare) * Math.min(1, f), m));
+  opts.onProgress(1, 'done');
+
+  const seeds = reps.map((r) => r.seed);
+  const ctl = reps.filter((r) => r.controls);
+  const tables: Table[] = [];
+  tables.push({
+    name: 'tabular: gold win rate against the SFT policy (online OAIF vs offline vs RLHF)',
+    columns: ['seed', 'π* = π_ref·e^{r/β}/Z', 'RLHF (RM on offline pairs)', ...LOSS_NAMES.flatMap((l) => [`${LABEL[l]} online`, `${LABEL[l]} offline`]), 'KL(π* ‖ online DPO)'],
+    rows: reps.map((r) => [r.seed, r4(r.optimumWr), r4(r.rlhfWr), ...LOSS_NAMES.flatMap((l) => [r4(r.online[l]), r4(r.offline[l])]), r4(r.dpoKL)]),
+  });
+  for (const r of ctl)
+    tables.push({
+      name: `tabular: instructions and controls (seed ${r.seed})`,
+      columns: ['loss', 'β', 'win rate ("helpful")', 'length ("helpful")', 'length ("helpful and short")', 'length cut', 'closed-form length (short)', 'KL(own optimum ‖ online)', 'win rate (random annotator)', 'win rate (flipped labels)'],
+      rows: LOSS_NAMES.map((l) => {
+        const c = r.controls![l];
+        return [LABEL[l], cfg.beta[l], r4(c.wrHelpful), r4(c.lenHelpful), r4(c.lenShort), r4(1 - c.lenShort / c.lenHelpful), c.lenShortClosed === null ? '—' : r4(c.lenShortClosed), c.klOwnOptimum === null ? '—' : r4(c.klOwnOptimum), r4(c.wrRandom), r4(c.wrFlipped)];
+      }),
+    });
+  const final = (c: Curve, k: keyof Curve): number => c[k][c[k].length - 1]!;
+  tables.push({
+    name: 'GPT tier: after DPO (gold win rate against SFT samples)',
+    columns: ['run', 'win rate (helpful judge)', 'win rate (helpful-and-short judge)', 'mean length (words)'],
+    rows: [['SFT', 0.5, 0.5, r4(gpt.sftLength)] as (string | number)[]].concat(gpt.runs.map((g) => [g.name, r4(final(g.curve, 'winRateHelpful')), r4(final(g.curve, 'winRateShort')), r4(final(g.curve, 'meanLength'))])),
+  });
+
+  const series: Series[] = [];
+  const rep0 = reps[0]!;
+  series.push({
+    name: 'tabular-win-rate',
+    kind: 'bar',
+    title: `Tabular tier: gold win rate vs SFT (seed ${rep0.seed})`,
+    yLabel: 'win rate against π_ref',
+    data: {
+      categories: LOSS_NAMES.map((l) => LABEL[l]),
+      groups: [
+        { name: 'online (OAIF)', values: LOSS_NAMES.map((l) => rep0.online[l]) },
+        { name: 'offline', values: LOSS_NAMES.map((l) => rep0.offline[l]) },
+        { name: 'RLHF (RM + KL optimum)', values: LOSS_NAMES.map(() => rep0.rlhfWr) },
+      ],
+    },
+    caption: 'RLHF uses DPO\'s β for its KL-regularised step; it is the same bar in every group.',
+  });
+  if (rep0.convergence)
+    series.push({
+      name: 'tabular-convergence',
+      kind: 'line',
+      title: 'Tabular tier: online training converges to its closed form',
+      caption: 'KL(target ‖ π_t), mean over prompts, for online DPO (target π_ref·e^{r/β}/Z) and online IPO (target: its fixed point π_ref·e^{P(y≻π)/β}/Z), seed of the first replicate.',
+      xLabel: 'step',
+      yLabel: 'KL(closed form ‖ π_t)',
+      data: {
+        logY: true,
+        series: [
+          { name: 'DPO vs π_ref·e^{r/β}/Z', x: rep0.convergence.step, y: rep0.convergence.dpo.map((v) => Math.max(v, 1e-6)) },
+          { name: 'IPO vs its fixed point', x: rep0.convergence.step, y: rep0.convergence.ipo.map((v) => Math.max(v, 1e-6)) },
+        ],
+      },
+    });
+  series.push({
+    name: 'gpt-win-rate',
+    kind: 'line',
+    title: 'GPT tier: gold win rate against the SFT model ("helpful" judge)',
+    xLabel: 'DPO step',
+    yLabel: 'win rate vs SFT',
+    data: { series: gpt.runs.map((g) => ({ name: g.name, x: g.curve.step, y: g.curve.winRateHelpful })) },
+  });
+  series.push({
+    name: 'gpt-length',
+    kind: 'line',
+    title: 'GPT tier: mean answer length',
+    xLabel: 'DPO step',
+    yLabel: 'mean length (words)',
+    data: { series: gpt.runs.map((g) => ({ name: g.name, x: g.curve.step, y: g.curve.meanLength })) },
+  });
+
+  const T = THRESHOLDS;
+  const claims: ClaimCheck[] = [];
+  const minOver = (f: (r: ReplicateResult) => number, rs = reps): number => Math.min(...rs.map(f));
+  const maxOver = (f: (r: ReplicateResult) => number, rs = reps): number => Math.max(...rs.map(f));
+  const seedList = (rs: ReplicateResult[]): string => `seed${rs.length > 1 ? 's' : ''} ${rs.map((r) => r.seed).join(', ')}`;
+  claims.push(check('dpo-online-converges', maxOver((r) => r.dpoKL), '<', T.convergeKL, `max over ${seedList(reps)} of KL(π_ref·e^{r/β}/Z ‖ online DPO), mean over prompts`));
+  for (const l of LOSS_NAMES) {
+    const L = LABEL[l];
+    claims.push(check(`${l}-online-beats-offline`, minOver((r) => r.online[l] - r.offline[l]), '>=', T.onlineMinusOffline, `min over ${seedList(reps)} of ${L} online − offline gold win rate`));
+    const c = (r: ReplicateResult) => r.controls![l];
+    claims.push(check(`${l}-short-cuts-length`, minOver((r) => 1 - c(r).lenShort / c(r).lenHelpful, ctl), '>=', T.lengthCut, `1 − L(short)/L(helpful) of online ${L}, min over ${seedList(ctl)}`));
+    if (l !== 'slic')
+      claims.push(
+        check(
+          `${l}-short-matches-closed-form`,
+          maxOver((r) => Math.abs(c(r).lenShort - c(r).lenShortClosed!) / c(r).lenShortClosed!, ctl),
+          '<=',
+          T.closedFormLength,
+          l === 'dpo' ? 'relative gap of the mean length to that of π_ref·e^{u_short/β}/Z' : 'relative gap of the mean length to that of the online-IPO fixed point for u_short',
+        ),
+      );
+    if (l === 'ipo') claims.push(check('ipo-online-converges-to-fixed-point', maxOver((r) => c(r).klOwnOptimum!, ctl), '<', T.convergeKL, 'KL(π_ref·e^{P(y≻π)/β}/Z ‖ online IPO)'));
+    claims.push(check(`${l}-random-annotator-neutral`, maxOver((r) => Math.abs(c(r).wrRandom - 0.5), ctl) + 0.5, 'in', [0.5 - T.randomBand, 0.5 + T.randomBand], `0.5 + max |win rate − 0.5| with a coin-flip annotator (${L})`));
+    claims.push(check(`${l}-flipped-reverses`, maxOver((r) => (c(r).wrFlipped - 0.5) / (c(r).wrHelpful - 0.5), ctl), '<=', T.flipRatio, `(wr_flipped − 0.5)/(wr − 0.5) for ${L}`));
+  }
+  claims.push(check('dpo-online-beats-rlhf', minOver((r) => r.online.dpo - r.rlhfWr), '>', 0, `min over ${seedList(reps)} of online DPO − RLHF-style baseline gold win rate`));
+  const [gOn, gOff, gShort] = gpt.runs as [GptRun, GptRun, GptRun];
+  claims.push(check('gpt-online-improves', final(gOn.curve, 'winRateHelpful'), '>=', T.gptWinRate, 'final gold win rate of online DPO ("helpful") against SFT'));
+  claims.push(check('gpt-online-beats-offline', final(gOn.curve, 'winRateHelpful') - final(gOff.curve, 'winRateHelpful'), '>=', T.onlineMinusOffline, 'online − offline DPO final gold win rate'));
+  claims.push(check('gpt-short-cuts-length', 1 - final(gShort.curve, 'meanLength') / final(gOn.curve, 'meanLength'), '>=', T.lengthCut, '1 − L(online "short")/L(online "helpful")'));
+
+  return {
+    tables,
+    series,
+    claims,
+    notes: [
+      `tabular: ${cfg.prompts} prompts × ${cfg.responses} responses, β = ${JSON.stringify(cfg.beta)}, ${cfg.steps} Adam steps, ${cfg.pairsPerPrompt} online pairs per prompt per step; offline: ${cfg.offlinePairs} pairs per prompt over ${cfg.offlineCoverage}/${cfg.responses} responses; replicate seeds ${seeds.join(', ')}`,
+      `GPT tier: ${JSON.stringify(s.gpt.model)}, SFT ${s.gpt.sft.steps} steps, DPO β = ${s.gpt.dpo.beta}, ${s.gpt.dpo.steps} steps × ${s.gpt.dpo.pairsPerStep} pairs; the tabular tier always runs in float64 on the CPU`,
+    ],
+  };
+}
+
+export const oaif: Experiment = {
+  name: 'oaif',
+  paper: {
+    title: 'Direct Language Model Alignment from Online AI Feedback',
+    authors: 'Guo, Zhang, Liu, Liu, Khalman, Llinares, Ramé, Mesnard, Zhao, Piot, Ferret, Blondel',
+    venue: '2024',
+    arxiv: '2402.04792',
+  },
+  summary:
+    'Online AI feedback (OAIF): sample two responses from the current policy, let an instruction-following annotator pick one, take a DPO/IPO/SLiC step. ' +
+    'An exact tabular tier (8 prompts × 16 responses, Bradley–Terry annotator on quality − c·length) checks convergence to the closed-form optimum, online vs offline vs RLHF, instruction control and negative controls; ' +
+    'a tiny nn.GPT tier shows online vs offline DPO and the "helpful and short" instruction on a real language model.',
+  claims: [
+    { name: 'dpo-online-converges', description: `online DPO reaches π_ref·exp(r/β)/Z: KL < ${THRESHOLDS.convergeKL}` },
+    ...LOSS_NAMES.flatMap((l) => {
+      const L = LABEL[l];
+      const out = [
+        { name: `${l}-online-beats-offline`, description: `online ${L} beats offline ${L} on gold win rate by ≥ ${THRESHOLDS.onlineMinusOffline} on each of 3 seeds` },
+        { name: `${l}-short-cuts-length`, description: `the "helpful and short" instruction cuts online ${L}'s mean length by ≥ ${THRESHOLDS.lengthCut * 100}%` },
+      ];
+      if (l === 'dpo') out.push({ name: 'dpo-short-matches-closed-form', description: `…and the length matches the closed form π_ref·exp(u_short/β)/Z within ${THRESHOLDS.closedFormLength * 100}%` });
+      if (l === 'ipo') {
+        out.push({ name: 'ipo-short-matches-closed-form', description: `…and matches IPO's own online fixed point π_ref·exp(P(y≻π)/β)/Z within ${THRESHOLDS.closedFormLength * 100}%` });
+        out.push({ name: 'ipo-online-converges-to-fixed-point', description: `online IPO reaches its fixed point π_ref·exp(P(y≻π)/β)/Z: KL < ${THRESHOLDS.convergeKL}` });
+      }
+      out.push(
+        { name: `${l}-random-annotator-neutral`, description: `a coin-flip annotator leaves ${L}'s win rate at 0.5 ± ${THRESHOLDS.randomBand}` },
+        { name: `${l}-flipped-reverses`, description: `flipped labels reverse ${L}'s change: (wr_flip − 0.5)/(wr − 0.5) ≤ ${THRESHOLDS.flipRatio}` },
+      );
+      return out;
+    }),
+    { name: 'dpo-online-beats-rlhf', description: 'online DPO beats the RLHF-style baseline (reward model on the offline pairs + KL-regularised optimum) on each seed' },
+    { name: 'gpt-online-improves', description: `GPT tier: online DPO reaches gold win rate ≥ ${THRESHOLDS.gptWinRate} against SFT` },
+    { name: 'gpt-online-beats-offline', description: `GPT tier: online beats offline DPO by ≥ ${THRESHOLDS.onlineMinusOffline} gold win rate` },
+    { name: 'gpt-short-cuts-length', description: `GPT tier: the "helpful and short" instruction cuts the mean length by ≥ ${THRESHOLDS.lengthCut * 100}%` },
+  ],
+  run,
+};
