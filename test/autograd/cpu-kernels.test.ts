@@ -78,7 +78,8 @@ const shapes: [number, number, number][] = [
   [37, 53, 29],
   [13, 7, 300], // K spans two KC panels
   [130, 257, 65],
-  [65, 129, 513], // several M, N and K blocks with ragged edges
+  [65, 129, 513], // several K panels with ragged edges
+  [261, 300, 270], // several M and N blocks (MC = NC = 256) with ragged edges
   [8, 8, 0],
 ];
 

@@ -20,14 +20,15 @@ export function convOutputSize(inSize: number, k: number, stride: number, pad: n
 
 /** First ow with ow*stride + shift >= 0. */
 function firstValid(shift: number, stride: number): number {
-  return shift >= 0 ? 0 : Math.ceil(-shift / stride);
+  // `| 0` keeps these (and the indices derived from them) in int32 registers.
+  return shift >= 0 ? 0 : Math.ceil(-shift / stride) | 0;
 }
 
 /** One past the last ow with ow*stride + shift <= size - 1, clamped to [lo, outSize]. */
 function endValid(shift: number, stride: number, size: number, outSize: number, lo: number): number {
   const lim = size - 1 - shift;
   if (lim < 0) return lo;
-  const e = Math.floor(lim / stride) + 1;
+  const e = (Math.floor(lim / stride) | 0) + 1;
   return e < lo ? lo : e > outSize ? outSize : e;
 }
 

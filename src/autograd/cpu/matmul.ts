@@ -1,86 +1,72 @@
 /**
- * Dense matrix multiply on typed arrays (single-threaded, pure JS).
+ * Dense matrix multiply on typed arrays: single-threaded, pure JS, deterministic.
  *
- * Design (measured on V8 / Node 20, see comments inline):
+ * How it is made fast under V8 (all choices were measured on Node 20 / x64):
  *  - Operands are read through arbitrary (row, col) strides, so A^T, B^T and
- *    sub-views cost nothing extra: every block of A and B is first *packed*
- *    into a contiguous Float64Array in exactly the order the micro-kernel
- *    consumes it. Packing makes the inner loop a pure unit-stride stream,
- *    turns strided/transposed access into one cheap copy, and converts
- *    float32 to double once instead of MR*NR times per k step (Float64 packs
- *    measured faster than Float32 packs: no cvtss2sd per load).
- *  - The micro-kernel computes an MR x NR tile of C with all MR*NR partial
- *    sums held in local doubles (registers / spill slots). Per k step it does
- *    MR+NR loads for 2*MR*NR flops; bounds/map checks on typed-array loads are
- *    the main overhead in V8, so a larger tile amortizes them.
- *  - Blocking: K is split into KC-long panels (bounds the pack buffers for any
- *    K and keeps a B sliver KC*NR doubles in L1 while the A block stays in
- *    L2); M and N into MC x NC blocks whose partial sums live in a float64
- *    accumulator, so a float32 output is rounded exactly once.
- *  - Summation order for each C[i,j] is fixed (k ascending inside each KC
- *    panel, panels added in order) and independent of timing => results are
- *    deterministic (bit-identical across calls).
- *  - Tiny problems skip packing and use a direct loop.
+ *    sub-views cost nothing extra: each block of A and B is first *packed*
+ *    into contiguous scratch in exactly the order the micro-kernel reads it.
+ *    Packing turns strided/transposed access into one cheap copy per element
+ *    (instead of one per use) and converts float32 to double once.
+ *  - The scratch is a plain JS array of doubles (PACKED_DOUBLE_ELEMENTS), not
+ *    a Float64Array: V8 compiles its loads to ~3 instructions versus ~6 for a
+ *    typed array (no base+external pointer recomputation, no 64-bit index
+ *    sign extension), which measured ~10% faster end to end.
+ *  - The micro-kernel keeps an MR x NR = 4x4 tile of C in 16 local doubles and
+ *    per k step does 8 loads for 32 flops. 4x8, 8x4, 8x8, 2x8, 3x4 and 6x4
+ *    were also tried: V8 only allocates 15 xmm registers, so bigger tiles just
+ *    trade loads for spills (~3 instructions per flop for all of them) and
+ *    4x4 came out fastest or tied. Unrolling k made it slower (more spills).
+ *  - Blocking: K is split into KC = 256 panels, which bounds scratch for any
+ *    K and keeps a packed B sliver (KC*NR doubles = 8 KiB) in L1 across the
+ *    whole A block. M and N are split into MC x NC = 256 x 256 blocks whose
+ *    partial sums live in a float64 accumulator, so every output, float32 or
+ *    float64, is rounded exactly once. Large MC/NC matter because each B
+ *    block is re-packed once per M block and each A block once per N block.
+ *  - Fixed summation order (k ascending within a panel, panels added in
+ *    order) => bit-identical results on every call.
+ *  - Tiny problems and matrix-vector shapes skip packing (direct loops).
  *
  * Scratch buffers are module-level, allocated once and grown on demand.
- * `out` must not alias `a` or `b`.
+ * `out` must not alias `a` or `b`, and every addressed element must be in
+ * range (an out-of-range read would also degrade the scratch array's
+ * element kind and with it all later calls).
  */
 
 export type FloatArray = Float32Array | Float64Array;
 
-/** Micro-tile shape (rows of A x columns of B per register block). */
+/** Micro-tile rows (of A / C). packA's unrolled paths assume 4. */
 const MR = 4;
-const NR = 8;
+/** Micro-tile columns (of B / C). packB's unrolled paths assume 4. */
+const NR = 4;
 /** K panel length. */
 const KC = 256;
-/** M block (multiple of MR): the packed A block is MC*KC doubles (~128 KiB, L2). */
-const MC = 64;
-/** N block (multiple of NR): the packed B block is KC*NC doubles (L2). */
+/** M block (multiple of MR). */
+const MC = 256;
+/** N block (multiple of NR). */
 const NC = 256;
-/** Below this many multiply-adds the packing overhead is not worth it. */
+/** Rows/columns per chunk when packing across the source's long stride. */
+const KB = 16;
+/** Below this many multiply-adds, packing costs more than it saves. */
 const SMALL = 4096;
 
-// Shared scratch: packed A block at [0, MC*KC), packed B block after it.
-// One array for both so the micro-kernel's loop checks a single typed array.
-let pack = new Float64Array(0);
-// MC x NC float64 accumulator for the current C block (row stride NC).
+// Packed A block at [0, bBase), packed B block at [bBase, ...). One array
+// for both so the micro-kernel's loop checks a single map.
+let pack: number[] = [];
+// MC x NC float64 accumulator for the current C block.
 let accum = new Float64Array(0);
-// Per-row accumulator for the direct (unpacked) path.
-let rowTmp = new Float64Array(0);
+// Row/column accumulator for the direct path.
+let vecTmp = new Float64Array(0);
 
-
-/**
- * 4x8 register-blocked micro-kernel over one KC panel: acc tile (+)= packedA sliver * packedB sliver.
- * `(x + c) | 0` index arithmetic lets V8 drop the int32 overflow check on every load.
- */
-function micro4x8(pk: Float64Array, ia: number, ib: number, kc: number, acc: Float64Array, ci: number, ldc: number, first: boolean): void {
-  let c00 = 0, c01 = 0, c02 = 0, c03 = 0, c04 = 0, c05 = 0, c06 = 0, c07 = 0;
-  let c10 = 0, c11 = 0, c12 = 0, c13 = 0, c14 = 0, c15 = 0, c16 = 0, c17 = 0;
-  let c20 = 0, c21 = 0, c22 = 0, c23 = 0, c24 = 0, c25 = 0, c26 = 0, c27 = 0;
-  let c30 = 0, c31 = 0, c32 = 0, c33 = 0, c34 = 0, c35 = 0, c36 = 0, c37 = 0;
-  for (let p = 0; p < kc; p++) {
-    const a0 = pk[(ia + 0) | 0]; const a1 = pk[(ia + 1) | 0]; const a2 = pk[(ia + 2) | 0]; const a3 = pk[(ia + 3) | 0];
-    const b0 = pk[(ib + 0) | 0]; const b1 = pk[(ib + 1) | 0]; const b2 = pk[(ib + 2) | 0]; const b3 = pk[(ib + 3) | 0]; const b4 = pk[(ib + 4) | 0]; const b5 = pk[(ib + 5) | 0]; const b6 = pk[(ib + 6) | 0]; const b7 = pk[(ib + 7) | 0];
-    c00 += a0 * b0; c01 += a0 * b1; c02 += a0 * b2; c03 += a0 * b3; c04 += a0 * b4; c05 += a0 * b5; c06 += a0 * b6; c07 += a0 * b7;
-    c10 += a1 * b0; c11 += a1 * b1; c12 += a1 * b2; c13 += a1 * b3; c14 += a1 * b4; c15 += a1 * b5; c16 += a1 * b6; c17 += a1 * b7;
-    c20 += a2 * b0; c21 += a2 * b1; c22 += a2 * b2; c23 += a2 * b3; c24 += a2 * b4; c25 += a2 * b5; c26 += a2 * b6; c27 += a2 * b7;
-    c30 += a3 * b0; c31 += a3 * b1; c32 += a3 * b2; c33 += a3 * b3; c34 += a3 * b4; c35 += a3 * b5; c36 += a3 * b6; c37 += a3 * b7;
-    ia = (ia + 4) | 0;
-    ib = (ib + 8) | 0;
+function ensureScratch(packLen: number, accLen: number): void {
+  if (pack.length < packLen) {
+    // Built with push of a non-integer so the array is PACKED_DOUBLE from
+    // the start (new Array(n) would be HOLEY and need hole checks on loads).
+    const p: number[] = [];
+    for (let i = 0; i < packLen; i++) p.push(0.5);
+    pack = p;
   }
-  if (first) {
-    acc[ci + 0] = c00; acc[ci + 1] = c01; acc[ci + 2] = c02; acc[ci + 3] = c03; acc[ci + 4] = c04; acc[ci + 5] = c05; acc[ci + 6] = c06; acc[ci + 7] = c07; ci += ldc;
-    acc[ci + 0] = c10; acc[ci + 1] = c11; acc[ci + 2] = c12; acc[ci + 3] = c13; acc[ci + 4] = c14; acc[ci + 5] = c15; acc[ci + 6] = c16; acc[ci + 7] = c17; ci += ldc;
-    acc[ci + 0] = c20; acc[ci + 1] = c21; acc[ci + 2] = c22; acc[ci + 3] = c23; acc[ci + 4] = c24; acc[ci + 5] = c25; acc[ci + 6] = c26; acc[ci + 7] = c27; ci += ldc;
-    acc[ci + 0] = c30; acc[ci + 1] = c31; acc[ci + 2] = c32; acc[ci + 3] = c33; acc[ci + 4] = c34; acc[ci + 5] = c35; acc[ci + 6] = c36; acc[ci + 7] = c37;
-  } else {
-    acc[ci + 0] += c00; acc[ci + 1] += c01; acc[ci + 2] += c02; acc[ci + 3] += c03; acc[ci + 4] += c04; acc[ci + 5] += c05; acc[ci + 6] += c06; acc[ci + 7] += c07; ci += ldc;
-    acc[ci + 0] += c10; acc[ci + 1] += c11; acc[ci + 2] += c12; acc[ci + 3] += c13; acc[ci + 4] += c14; acc[ci + 5] += c15; acc[ci + 6] += c16; acc[ci + 7] += c17; ci += ldc;
-    acc[ci + 0] += c20; acc[ci + 1] += c21; acc[ci + 2] += c22; acc[ci + 3] += c23; acc[ci + 4] += c24; acc[ci + 5] += c25; acc[ci + 6] += c26; acc[ci + 7] += c27; ci += ldc;
-    acc[ci + 0] += c30; acc[ci + 1] += c31; acc[ci + 2] += c32; acc[ci + 3] += c33; acc[ci + 4] += c34; acc[ci + 5] += c35; acc[ci + 6] += c36; acc[ci + 7] += c37;
-  }
+  if (accum.length < accLen) accum = new Float64Array(accLen);
 }
-
 
 /**
  * out[outOff + i*N + j] = sum_k A[i,k] * B[k,j] for 0 <= i < M, 0 <= j < N, where
@@ -109,9 +95,7 @@ export function matmulKernel(
   const ncMax = Math.min(NC, roundUp(N, NR));
   const kcMax = Math.min(KC, K);
   const bBase = mcMax * kcMax;
-  const need = bBase + kcMax * ncMax;
-  if (pack.length < need) pack = new Float64Array(need);
-  if (accum.length < mcMax * ncMax) accum = new Float64Array(mcMax * ncMax);
+  ensureScratch(bBase + kcMax * ncMax, mcMax * ncMax);
   const pk = pack;
   const acc = accum;
 
@@ -121,23 +105,25 @@ export function matmulKernel(
     for (let j0 = 0; j0 < N; j0 += NC) {
       const nc = Math.min(NC, N - j0);
       const ncPad = roundUp(nc, NR);
-      // acc has row stride ncPad for this block; padded rows/cols hold junk
-      // that is never copied out.
+      // acc holds this block with row stride ncPad; padded rows/columns get
+      // junk (products with the zero padding) and are never copied out.
+      // (Zeroing here and always adding, rather than a "first panel" flag in
+      // the micro-kernel, avoids a V8 deopt loop on the never-seen branch.)
+      acc.fill(0, 0, mcPad * ncPad);
       for (let p0 = 0; p0 < K; p0 += KC) {
         const kc = Math.min(KC, K - p0);
         packA(a, aOff + i0 * aRowStride + p0 * aColStride, aRowStride, aColStride, mc, kc, pk, 0);
         packB(b, bOff + p0 * bRowStride + j0 * bColStride, bRowStride, bColStride, kc, nc, pk, bBase);
-        const first = p0 === 0;
-        // jr outer / ir inner: the B sliver (kc x NR) stays hot in L1 while
-        // the A slivers stream from L2.
+        // jr outer / ir inner: one B sliver stays in L1 while A slivers
+        // stream from L2.
         for (let jr = 0; jr < ncPad; jr += NR) {
           const ib = bBase + jr * kc;
           for (let ir = 0; ir < mcPad; ir += MR) {
-            micro4x8(pk, ir * kc, ib, kc, acc, ir * ncPad + jr, ncPad, first);
+            micro4x4(pk, ir * kc, ib, kc, acc, ir * ncPad + jr, ncPad);
           }
         }
       }
-      // Write the finished block (single rounding for float32 outputs).
+      // Write the finished block: a single rounding for float32 outputs.
       let o = outOff + i0 * N + j0;
       let s = 0;
       for (let i = 0; i < mc; i++) {
@@ -154,84 +140,155 @@ function roundUp(x: number, m: number): number {
 }
 
 /**
+ * 4x4 register-blocked micro-kernel over one K panel:
+ * acc tile += (packed A sliver, kc x 4) * (packed B sliver, kc x 4).
+ * `(x + c) | 0` index arithmetic lets V8 drop the int32 overflow check on
+ * every load; the source order of loads and multiply-adds does not matter
+ * (V8 reschedules them), only the number of live values does.
+ */
+function micro4x4(pk: number[], ia: number, ib: number, kc: number, acc: Float64Array, ci: number, ldc: number): void {
+  let c00 = 0, c01 = 0, c02 = 0, c03 = 0;
+  let c10 = 0, c11 = 0, c12 = 0, c13 = 0;
+  let c20 = 0, c21 = 0, c22 = 0, c23 = 0;
+  let c30 = 0, c31 = 0, c32 = 0, c33 = 0;
+  for (let p = 0; p < kc; p++) {
+    const a0 = pk[ia | 0], a1 = pk[(ia + 1) | 0], a2 = pk[(ia + 2) | 0], a3 = pk[(ia + 3) | 0];
+    const b0 = pk[ib | 0], b1 = pk[(ib + 1) | 0], b2 = pk[(ib + 2) | 0], b3 = pk[(ib + 3) | 0];
+    c00 += a0 * b0; c01 += a0 * b1; c02 += a0 * b2; c03 += a0 * b3;
+    c10 += a1 * b0; c11 += a1 * b1; c12 += a1 * b2; c13 += a1 * b3;
+    c20 += a2 * b0; c21 += a2 * b1; c22 += a2 * b2; c23 += a2 * b3;
+    c30 += a3 * b0; c31 += a3 * b1; c32 += a3 * b2; c33 += a3 * b3;
+    ia = (ia + 4) | 0;
+    ib = (ib + 4) | 0;
+  }
+  acc[ci] += c00; acc[ci + 1] += c01; acc[ci + 2] += c02; acc[ci + 3] += c03;
+  ci += ldc;
+  acc[ci] += c10; acc[ci + 1] += c11; acc[ci + 2] += c12; acc[ci + 3] += c13;
+  ci += ldc;
+  acc[ci] += c20; acc[ci + 1] += c21; acc[ci + 2] += c22; acc[ci + 3] += c23;
+  ci += ldc;
+  acc[ci] += c30; acc[ci + 1] += c31; acc[ci + 2] += c32; acc[ci + 3] += c33;
+}
+
+/**
  * Pack an mc x kc block of A (element (i,k) at a[src + i*rs + k*cs]) into
- * pk[dst..] as ceil(mc/MR) slivers; sliver s holds, for k = 0..kc-1, the MR
+ * pk[dst..] as ceil(mc/MR) slivers: sliver s holds, for k = 0..kc-1, the MR
  * values A[s*MR + r, k] contiguously. Rows past mc are zero-filled.
  */
-function packA(a: FloatArray, src: number, rs: number, cs: number, mc: number, kc: number, pk: Float64Array, dst: number): void {
-  for (let i = 0; i < mc; i += MR) {
-    const mv = Math.min(MR, mc - i);
-    const base = src + i * rs;
-    if (Math.abs(cs) <= Math.abs(rs)) {
-      // Row-major-ish A: walk each row along k (unit stride when cs = 1).
-      for (let r = 0; r < mv; r++) {
-        let s = base + r * rs;
-        let d = dst + r;
-        for (let k = 0; k < kc; k++) {
+function packA(a: FloatArray, src: number, rs: number, cs: number, mc: number, kc: number, pk: number[], dst: number): void {
+  const full = mc - (mc % MR);
+  if (Math.abs(cs) <= Math.abs(rs)) {
+    // Contiguous along k (row-major A): read MR rows in parallel, write the
+    // sliver sequentially.
+    for (let i = 0; i < full; i += MR) {
+      let s = src + i * rs;
+      let d = dst + i * kc;
+      const r1 = rs, r2 = 2 * rs, r3 = 3 * rs;
+      for (let k = 0; k < kc; k++) {
+        pk[d] = a[s];
+        pk[d + 1] = a[s + r1];
+        pk[d + 2] = a[s + r2];
+        pk[d + 3] = a[s + r3];
+        s += cs;
+        d += MR;
+      }
+    }
+  } else {
+    // Contiguous along i (A^T of a row-major tensor). Walking one sliver down
+    // all of k would touch a new cache line per k at a large power-of-two
+    // stride (L1 set conflicts), so go KB columns at a time: those KB source
+    // lines stay in L1 while every sliver takes its MR values from them.
+    for (let k0 = 0; k0 < kc; k0 += KB) {
+      const k1 = Math.min(k0 + KB, kc);
+      for (let i = 0; i < full; i += MR) {
+        let s = src + i * rs + k0 * cs;
+        let d = dst + i * kc + k0 * MR;
+        const r1 = rs, r2 = 2 * rs, r3 = 3 * rs;
+        for (let k = k0; k < k1; k++) {
           pk[d] = a[s];
+          pk[d + 1] = a[s + r1];
+          pk[d + 2] = a[s + r2];
+          pk[d + 3] = a[s + r3];
           s += cs;
           d += MR;
         }
       }
-    } else {
-      // Column-major-ish A (e.g. A^T of a row-major tensor): walk down columns.
-      for (let k = 0; k < kc; k++) {
-        const s = base + k * cs;
-        const d = dst + k * MR;
-        for (let r = 0; r < mv; r++) pk[d + r] = a[s + r * rs];
-      }
     }
-    if (mv < MR) {
-      for (let k = 0; k < kc; k++) {
-        const d = dst + k * MR;
-        for (let r = mv; r < MR; r++) pk[d + r] = 0;
-      }
+  }
+  if (full < mc) {
+    // Ragged last sliver: copy the valid rows, zero the rest.
+    const mv = mc - full;
+    let s = src + full * rs;
+    let d = dst + full * kc;
+    for (let k = 0; k < kc; k++) {
+      let r = 0;
+      for (; r < mv; r++) pk[d + r] = a[s + r * rs];
+      for (; r < MR; r++) pk[d + r] = 0;
+      s += cs;
+      d += MR;
     }
-    dst += MR * kc;
   }
 }
 
 /**
  * Pack a kc x nc block of B (element (k,j) at b[src + k*rs + j*cs]) into
- * pk[dst..] as ceil(nc/NR) slivers; sliver t holds, for k = 0..kc-1, the NR
+ * pk[dst..] as ceil(nc/NR) slivers: sliver t holds, for k = 0..kc-1, the NR
  * values B[k, t*NR + c] contiguously. Columns past nc are zero-filled.
  */
-function packB(b: FloatArray, src: number, rs: number, cs: number, kc: number, nc: number, pk: Float64Array, dst: number): void {
-  for (let j = 0; j < nc; j += NR) {
-    const nv = Math.min(NR, nc - j);
-    const base = src + j * cs;
-    if (Math.abs(cs) <= Math.abs(rs)) {
-      // Row-major B: each k row contributes nv consecutive values.
-      for (let k = 0; k < kc; k++) {
-        const s = base + k * rs;
-        const d = dst + k * NR;
-        for (let c = 0; c < nv; c++) pk[d + c] = b[s + c * cs];
-      }
-    } else {
-      // Column-major B (e.g. B^T of a row-major tensor): walk each column along k.
-      for (let c = 0; c < nv; c++) {
-        let s = base + c * cs;
-        let d = dst + c;
-        for (let k = 0; k < kc; k++) {
+function packB(b: FloatArray, src: number, rs: number, cs: number, kc: number, nc: number, pk: number[], dst: number): void {
+  const full = nc - (nc % NR);
+  if (Math.abs(cs) <= Math.abs(rs)) {
+    // Contiguous along j (row-major B): KB rows at a time (see packA).
+    for (let k0 = 0; k0 < kc; k0 += KB) {
+      const k1 = Math.min(k0 + KB, kc);
+      for (let j = 0; j < full; j += NR) {
+        let s = src + j * cs + k0 * rs;
+        let d = dst + j * kc + k0 * NR;
+        const c1 = cs, c2 = 2 * cs, c3 = 3 * cs;
+        for (let k = k0; k < k1; k++) {
           pk[d] = b[s];
+          pk[d + 1] = b[s + c1];
+          pk[d + 2] = b[s + c2];
+          pk[d + 3] = b[s + c3];
           s += rs;
           d += NR;
         }
       }
     }
-    if (nv < NR) {
+  } else {
+    // Contiguous along k (B^T of a row-major tensor): NR columns in parallel.
+    for (let j = 0; j < full; j += NR) {
+      let s = src + j * cs;
+      let d = dst + j * kc;
+      const c1 = cs, c2 = 2 * cs, c3 = 3 * cs;
       for (let k = 0; k < kc; k++) {
-        const d = dst + k * NR;
-        for (let c = nv; c < NR; c++) pk[d + c] = 0;
+        pk[d] = b[s];
+        pk[d + 1] = b[s + c1];
+        pk[d + 2] = b[s + c2];
+        pk[d + 3] = b[s + c3];
+        s += rs;
+        d += NR;
       }
     }
-    dst += NR * kc;
+  }
+  if (full < nc) {
+    const nv = nc - full;
+    let s = src + full * cs;
+    let d = dst + full * kc;
+    for (let k = 0; k < kc; k++) {
+      let c = 0;
+      for (; c < nv; c++) pk[d + c] = b[s + c * cs];
+      for (; c < NR; c++) pk[d + c] = 0;
+      s += rs;
+      d += NR;
+    }
   }
 }
 
 /**
- * Unpacked path for tiny or vector-shaped products. Each output is summed in
- * a double with k ascending (the same order either loop nest below uses).
+ * Unpacked path for tiny or vector-shaped products. Every output is summed in
+ * a double starting from 0 with k ascending; the three loop nests below differ
+ * only in which operand they stream contiguously, not in the result bits.
  */
 function directMatmul(
   a: FloatArray, aOff: number, ars: number, acs: number,
@@ -241,8 +298,8 @@ function directMatmul(
   if (N > 1 && Math.abs(bcs) < Math.abs(brs)) {
     // B rows are (near-)contiguous: accumulate a whole output row at once,
     // streaming B row by row instead of striding down its columns.
-    if (rowTmp.length < N) rowTmp = new Float64Array(N);
-    const t = rowTmp;
+    if (vecTmp.length < N) vecTmp = new Float64Array(N);
+    const t = vecTmp;
     for (let i = 0; i < M; i++) {
       t.fill(0, 0, N);
       const ai = aOff + i * ars;
@@ -259,6 +316,31 @@ function directMatmul(
     }
     return;
   }
+  if (M > 1 && Math.abs(ars) < Math.abs(acs)) {
+    // A columns are (near-)contiguous (e.g. A^T v): accumulate a whole output
+    // column at once, streaming A column by column.
+    if (vecTmp.length < M) vecTmp = new Float64Array(M);
+    const t = vecTmp;
+    for (let j = 0; j < N; j++) {
+      t.fill(0, 0, M);
+      const bj = bOff + j * bcs;
+      for (let k = 0; k < K; k++) {
+        const bkj = b[bj + k * brs];
+        let s = aOff + k * acs;
+        for (let i = 0; i < M; i++) {
+          t[i] += a[s] * bkj;
+          s += ars;
+        }
+      }
+      let o = outOff + j;
+      for (let i = 0; i < M; i++) {
+        out[o] = t[i];
+        o += N;
+      }
+    }
+    return;
+  }
+  // Dot products: A rows and B columns both walked along k.
   for (let i = 0; i < M; i++) {
     const ai = aOff + i * ars;
     const o = outOff + i * N;
