@@ -147,7 +147,7 @@ export class GPT extends Module {
               const kth = logits.topk(topK, -1).values.slice(1, topK - 1, topK); // [B, 1]
               logits = logits.maskedFill(logits.lt(kth), -Infinity);
             }
-            next = pg.multinomial(logits.softmax(-1), 1, { generator: opts.generator });
+            next = sampleCategorical(logits, opts.generator);
           }
           return pg.cat([prev, next.int()], 1);
         }),
@@ -157,3 +157,17 @@ export class GPT extends Module {
     return ids === prompt ? prompt.clone() : ids;
   }
 }
+
+/**
+ * One sample per row of logits [B, V] -> [B, 1] int32. On the CPU: inverse-CDF multinomial. On other
+ * devices (where multinomial would need a readback): the Gumbel-max trick, argmax(logits + G) with
+ * G = -log(-log U) drawn on the device from the same generator, so sampling stays on the GPU and
+ * synchronous. Both are exact samplers of softmax(logits); their streams differ, so CPU and WebGPU
+ * runs draw different (equally distributed) tokens.
+ */
+export function sampleCategorical(logits: Tensor, generator?: Generator): Tensor {
+  if (logits.device === 'cpu') return pg.multinomial(logits.softmax(-1), 1, { generator });
+  const u = pg.rand(logits.shape, { generator, device: logits.device, low: 1e-7, high: 1 });
+  return logits.add(u.log().neg().log().neg()).argmax(-1, true);
+}
+
