@@ -1,3 +1,5 @@
+import { expect } from 'vitest';
+
 // A small strict XML well-formedness checker (no DTDs, no CDATA), shared by the figure and report tests.
 
 export interface XmlElement {
@@ -135,3 +137,18 @@ export function all(el: XmlElement, pred: (e: XmlElement) => boolean, out: XmlEl
 }
 export const byClass = (root: XmlElement, name: string, cls: string): XmlElement[] =>
   all(root, (e) => e.name === name && (e.attrs.class ?? '').split(' ').includes(cls));
+
+/** Checks common to every figure: standalone svg root, viewBox, finite numeric attributes. */
+export function checkSvg(svg: string): XmlElement {
+  const root = parseXml(svg);
+  expect(root.name).toBe('svg');
+  expect(root.attrs.xmlns).toBe('http://www.w3.org/2000/svg');
+  expect(root.attrs.viewBox).toMatch(/^0 0 \d+(\.\d+)? \d+(\.\d+)?$/);
+  for (const e of all(root, () => true)) {
+    for (const [k, v] of Object.entries(e.attrs)) {
+      if (k === 'data-name') continue;
+      expect(v, `${e.name}@${k}`).not.toMatch(/NaN|Infinity|undefined/);
+    }
+  }
+  return root;
+}

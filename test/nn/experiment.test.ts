@@ -34,21 +34,8 @@ import * as pg from '../../src/autograd/index.js';
 // The strict XML well-formedness checker of test/nn/svg.test.ts (copied: that file exports nothing).
 // ---------------------------------------------------------------------------
 
-import { all, byClass, parseXml, type XmlElement } from '../helpers/xml.js';
+import { all, byClass, checkSvg, parseXml, type XmlElement } from '../helpers/xml.js';
 
-function checkSvg(svg: string): XmlElement {
-  const root = parseXml(svg);
-  expect(root.name).toBe('svg');
-  expect(root.attrs.xmlns).toBe('http://www.w3.org/2000/svg');
-  expect(root.attrs.viewBox).toMatch(/^0 0 \d+(\.\d+)? \d+(\.\d+)?$/);
-  for (const e of all(root, () => true)) {
-    for (const [k, v] of Object.entries(e.attrs)) {
-      if (k === 'data-name') continue;
-      expect(v, `${e.name}@${k}`).not.toMatch(/NaN|Infinity|undefined/);
-    }
-  }
-  return root;
-}
 
 // ---------------------------------------------------------------------------
 // Fake experiments with known values

@@ -20,23 +20,9 @@ import {
 // A small strict XML well-formedness checker (no DTDs, no CDATA).
 // ---------------------------------------------------------------------------
 
-import { all, byClass, parseXml, type XmlElement } from '../helpers/xml.js';
+import { all, byClass, checkSvg, parseXml, type XmlElement } from '../helpers/xml.js';
 const textsOf = (root: XmlElement): string[] => all(root, (e) => e.name === 'text').map((e) => e.text);
 
-/** Checks common to every figure: standalone svg root, viewBox, finite numeric attributes. */
-function checkSvg(svg: string): XmlElement {
-  const root = parseXml(svg);
-  expect(root.name).toBe('svg');
-  expect(root.attrs.xmlns).toBe('http://www.w3.org/2000/svg');
-  expect(root.attrs.viewBox).toMatch(/^0 0 \d+(\.\d+)? \d+(\.\d+)?$/);
-  for (const e of all(root, () => true)) {
-    for (const [k, v] of Object.entries(e.attrs)) {
-      if (k === 'data-name') continue;
-      expect(v, `${e.name}@${k}`).not.toMatch(/NaN|Infinity|undefined/);
-    }
-  }
-  return root;
-}
 
 describe('the XML checker itself', () => {
   it('accepts well-formed and rejects malformed documents', () => {
