@@ -11,6 +11,7 @@ import { createHash } from 'node:crypto';
 import { mkdirSync, readdirSync, renameSync, statSync, unlinkSync, utimesSync, writeFileSync, existsSync } from 'node:fs';
 import { resolve, basename } from 'node:path';
 import { pathToFileURL } from 'node:url';
+import { buildCpuWorker } from './build-cpu-worker.mjs';
 
 const [entry, ...rest] = process.argv.slice(2);
 if (!entry) {
@@ -50,6 +51,8 @@ for (const f of readdirSync(outDir)) {
     // already gone
   }
 }
+// The CPU worker-thread script, where pg.initCpuThreads looks for it by default (next to the bundle).
+await buildCpuWorker(resolve(outDir, 'cpu-worker.js'));
 process.setSourceMapsEnabled?.(true);
 process.argv = [process.argv[0], outfile, ...rest];
 await import(pathToFileURL(outfile).href);

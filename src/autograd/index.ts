@@ -15,3 +15,5 @@ export { setDefaultDevice, getDefaultDevice, registerBackend } from './devices.j
 export { Generator, manualSeed, defaultGenerator } from './random.js';
 export * as testing from './testing.js';
 export { initWebGPU, flush, WebGPUError } from './webgpu/index.js';
+export { initCpuThreads, stopCpuThreads, cpuThreads } from './cpu/threads.js';
+export type { CpuThreadsOptions, CpuThreadsStatus } from './cpu/threads.js';

@@ -84,13 +84,34 @@ export function matmulKernel(
     out.fill(0, outOff, outOff + M * N);
     return;
   }
-  if (M * N * K < SMALL || M === 1 || N === 1) {
+  if (!usesPackedPath(M, N, K)) {
     // Packing costs O(MK + KN) copies; when M or N is 1 that is as much work
     // as the product itself, so stream the operands directly.
     directMatmul(a, aOff, aRowStride, aColStride, b, bOff, bRowStride, bColStride, out, outOff, M, N, K);
     return;
   }
+  packedMatmul(a, aOff, aRowStride, aColStride, b, bOff, bRowStride, bColStride, out, outOff, N, M, N, K);
+}
 
+/**
+ * True when matmulKernel takes the packed path for this shape. Only packed products may be split
+ * into row or column blocks (cpu/threads.ts): every output's sum is then formed in the same order
+ * (KC panels ascending, k ascending inside a panel) whatever block it lands in, so the bits do
+ * not depend on the split.
+ */
+export function usesPackedPath(M: number, N: number, K: number): boolean {
+  return M > 1 && N > 1 && K > 0 && M * N * K >= SMALL;
+}
+
+/**
+ * The packed, blocked product behind matmulKernel, for an output block whose rows are `ldo`
+ * elements apart (ldo = N for a whole contiguous output). Requires M, N, K >= 1.
+ */
+export function packedMatmul(
+  a: FloatArray, aOff: number, aRowStride: number, aColStride: number,
+  b: FloatArray, bOff: number, bRowStride: number, bColStride: number,
+  out: FloatArray, outOff: number, ldo: number, M: number, N: number, K: number,
+): void {
   const mcMax = Math.min(MC, roundUp(M, MR));
   const ncMax = Math.min(NC, roundUp(N, NR));
   const kcMax = Math.min(KC, K);
@@ -124,11 +145,11 @@ export function matmulKernel(
         }
       }
       // Write the finished block: a single rounding for float32 outputs.
-      let o = outOff + i0 * N + j0;
+      let o = outOff + i0 * ldo + j0;
       let s = 0;
       for (let i = 0; i < mc; i++) {
         for (let j = 0; j < nc; j++) out[o + j] = acc[s + j];
-        o += N;
+        o += ldo;
         s += ncPad;
       }
     }

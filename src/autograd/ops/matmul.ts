@@ -5,7 +5,7 @@ import type { KernelDef } from '../opdef.js';
 import type { View } from '../backend.js';
 import { isFloat, promote, type FloatArray } from '../dtype.js';
 import { broadcastShapes, broadcastStrides, fmt, sizeOf, contiguousStrides } from '../shape.js';
-import { matmulKernel } from '../cpu/matmul.js';
+import { matmulCpu } from '../cpu/threads.js';
 import { runOp, deviceOf } from './core.js';
 import { cast } from './elementwise.js';
 import { sumTo } from './reduce.js';
@@ -29,7 +29,7 @@ export const MATMUL: KernelDef<{ batch: number[] }> = {
         ao += k * sa[d];
         bo += k * sb[d];
       }
-      matmulKernel(a.storage.data, ao, a.strides[ra - 2], a.strides[ra - 1], b.storage.data, bo, b.strides[rb - 2], b.strides[rb - 1], y, i * M * N, M, N, K);
+      matmulCpu(a.storage.data, ao, a.strides[ra - 2], a.strides[ra - 1], b.storage.data, bo, b.strides[rb - 2], b.strides[rb - 1], y, i * M * N, M, N, K);
     }
   },
   grad: (dy, { inputs: [a, b] }) => [

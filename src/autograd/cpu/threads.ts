@@ -1,0 +1,274 @@
+/**
+ * Optional worker threads for the CPU backend's large matrix products.
+ *
+ * The CPU backend is synchronous (`dataSync` must return), so a product is split into row (or
+ * column) blocks: worker threads get theirs through one SharedArrayBuffer, the calling thread
+ * computes its own block meanwhile and then blocks in `Atomics.wait` until the workers are done.
+ *
+ * Determinism: the split only ever happens on products that take matmul.ts's packed path, and in
+ * that path every output element's sum is formed in the same order (KC panels ascending, k
+ * ascending inside a panel) whatever block it lands in. Results are therefore bit-identical for
+ * any number of threads, and to `matmulKernel` single-threaded (a test checks this).
+ *
+ * Where it works: Node (worker_threads), and a Web Worker on a cross-origin-isolated page
+ * (SharedArrayBuffer and Atomics.wait are available there). A browser's main thread may not block,
+ * so there `initCpuThreads` reports why and the backend stays single-threaded.
+ *
+ * Usage (Node):
+ *   import { Worker } from 'node:worker_threads';
+ *   await pg.initCpuThreads({ Worker, threads: 2 });
+ */
+import { matmulKernel, packedMatmul, usesPackedPath, type FloatArray } from './matmul.js';
+
+/** What the pool needs of a Worker: Node's worker_threads.Worker and the web's Worker both fit. */
+export interface WorkerLike {
+  postMessage(message: unknown): void;
+  terminate(): unknown;
+  /** Node style events (worker_threads). */
+  on?(event: string, listener: (value: any) => void): unknown;
+  /** Web style events. */
+  addEventListener?(event: string, listener: (event: any) => void): unknown;
+  /** Node: let the process exit while the worker idles. */
+  unref?(): void;
+}
+export type WorkerConstructor = new (url: URL, options?: { type?: 'module'; name?: string }) => WorkerLike;
+
+export interface CpuThreadsOptions {
+  /** The Worker class: `Worker` from 'node:worker_threads', or the browser's `Worker` (inside a worker). */
+  Worker: WorkerConstructor;
+  /** Threads in all, the calling one included (default 2). 1 turns threading off. */
+  threads?: number;
+  /**
+   * The worker script: dist/cpu-worker.js of this package (the default, found next to the bundle
+   * that holds this module). Pass it when papergrad was re-bundled somewhere else.
+   */
+  url?: URL | string;
+  /** Products with fewer multiply-adds than this stay on one thread (default 2^20). */
+  minMacs?: number;
+  /** How long the workers may take to start (default 10 s). */
+  startTimeoutMs?: number;
+}
+
+export interface CpuThreadsStatus {
+  /** Threads that large products use, the calling one included (1 = single-threaded). */
+  threads: number;
+  /** Why threading is off or reduced, when it is. */
+  reason?: string;
+}
+
+/** One job for one worker: views of `sab` (byte offsets, element lengths) and the product's shape. */
+export interface MatmulJob {
+  sab: SharedArrayBuffer;
+  ctl: SharedArrayBuffer;
+  slot: number;
+  f64: boolean;
+  a: number; aLen: number; ars: number; acs: number;
+  b: number; bLen: number; brs: number; bcs: number;
+  c: number; cLen: number;
+  M: number; N: number; K: number;
+}
+
+/** ctl slot values. */
+export const JOB_PENDING = 0, JOB_DONE = 1, JOB_FAILED = 2;
+
+const MR = 4; // split points are multiples of the micro-tile so no block gets a ragged tile it would not otherwise have
+
+interface Pool {
+  workers: WorkerLike[];
+  minMacs: number;
+  ctl: Int32Array;
+  sab: SharedArrayBuffer | null;
+}
+let pool: Pool | null = null;
+let status: CpuThreadsStatus = { threads: 1 };
+
+/**
+ * Start `threads - 1` worker threads for large CPU matrix products. Resolves to the status; never
+ * throws for a missing capability (no SharedArrayBuffer, no Atomics.wait, a worker that fails to
+ * start): it then reports why and the CPU backend stays single-threaded.
+ */
+export async function initCpuThreads(opts: CpuThreadsOptions): Promise<CpuThreadsStatus> {
+  await stopCpuThreads();
+  const threads = Math.floor(opts.threads ?? 2);
+  if (!(threads >= 1)) throw new Error(`initCpuThreads: threads must be a positive integer, got ${opts.threads}`);
+  if (threads === 1) return (status = { threads: 1, reason: 'threads: 1 requested' });
+  const missing = missingCapability();
+  if (missing) return (status = { threads: 1, reason: missing });
+  const url = opts.url === undefined ? new URL('./cpu-worker.js', import.meta.url) : new URL(opts.url);
+  const timeout = opts.startTimeoutMs ?? 10_000;
+  const workers: WorkerLike[] = [];
+  try {
+    for (let i = 0; i < threads - 1; i++) {
+      const w = new opts.Worker(url, { type: 'module', name: `papergrad-cpu-${i + 1}` });
+      workers.push(w);
+    }
+    await Promise.all(workers.map((w) => waitReady(w, url, timeout)));
+  } catch (e) {
+    for (const w of workers) w.terminate();
+    return (status = { threads: 1, reason: (e as Error).message });
+  }
+  for (const w of workers) w.unref?.();
+  pool = { workers, minMacs: opts.minMacs ?? 1 << 20, ctl: new Int32Array(new SharedArrayBuffer(4 * workers.length)), sab: null };
+  return (status = { threads });
+}
+
+/** Stop the worker threads; large products run on the calling thread again. */
+export async function stopCpuThreads(): Promise<void> {
+  const p = pool;
+  pool = null;
+  status = { threads: 1 };
+  if (p) await Promise.all(p.workers.map((w) => w.terminate()));
+}
+
+/** How many threads large CPU matrix products use now, and why not more. */
+export function cpuThreads(): CpuThreadsStatus {
+  return { ...status };
+}
+
+function missingCapability(): string | null {
+  if (typeof SharedArrayBuffer === 'undefined') {
+    return 'SharedArrayBuffer is not available (in a browser the page must be cross-origin isolated)';
+  }
+  try {
+    Atomics.wait(new Int32Array(new SharedArrayBuffer(4)), 0, 1, 0);
+  } catch {
+    return "Atomics.wait is not allowed on this thread (a browser's main thread); run papergrad in a Web Worker to use CPU threads";
+  }
+  return null;
+}
+
+function waitReady(w: WorkerLike, url: URL, timeoutMs: number): Promise<void> {
+  return new Promise((resolve, reject) => {
+    const timer = setTimeout(() => reject(new Error(`initCpuThreads: worker ${url.href} did not start within ${timeoutMs} ms`)), timeoutMs);
+    const onMessage = (m: unknown) => {
+      if (m === 'papergrad-cpu-worker-ready') {
+        clearTimeout(timer);
+        resolve();
+      }
+    };
+    const onError = (e: any) => {
+      clearTimeout(timer);
+      reject(new Error(`initCpuThreads: worker ${url.href} failed to start: ${e?.message ?? e}`));
+    };
+    if (w.on) {
+      w.on('message', onMessage);
+      w.on('error', onError);
+    } else if (w.addEventListener) {
+      w.addEventListener('message', (ev: MessageEvent) => onMessage(ev.data));
+      w.addEventListener('error', onError);
+    } else {
+      clearTimeout(timer);
+      reject(new Error('initCpuThreads: the Worker has neither on() nor addEventListener()'));
+    }
+  });
+}
+
+/**
+ * Same contract as matmulKernel (cpu/matmul.ts); large products are split across the pool's
+ * threads, with bit-identical results.
+ */
+export function matmulCpu(
+  a: FloatArray, aOff: number, ars: number, acs: number,
+  b: FloatArray, bOff: number, brs: number, bcs: number,
+  out: FloatArray, outOff: number, M: number, N: number, K: number,
+): void {
+  const p = pool;
+  const sameKind = a.constructor === out.constructor && b.constructor === out.constructor;
+  if (!p || !sameKind || M * N * K < p.minMacs || !usesPackedPath(M, N, K)) {
+    matmulKernel(a, aOff, ars, acs, b, bOff, brs, bcs, out, outOff, M, N, K);
+    return;
+  }
+  // Split the longer of M and N into one block per thread, at multiples of MR.
+  const byRows = M >= N;
+  const len = byRows ? M : N;
+  const T = Math.min(p.workers.length + 1, Math.floor(len / MR));
+  if (T < 2) {
+    matmulKernel(a, aOff, ars, acs, b, bOff, brs, bcs, out, outOff, M, N, K);
+    return;
+  }
+  const cut = (t: number) => Math.round((len * t) / T / MR) * MR;
+
+  // Shared layout: the operand every worker needs in full (B when splitting rows, A when splitting
+  // columns), then per worker its slice of the other operand and its output block.
+  const f64 = out instanceof Float64Array;
+  const bytes = f64 ? 8 : 4;
+  const whole = byRows ? K * N : M * K;
+  const parts: { lo: number; hi: number; slice: number; c: number }[] = [];
+  let used = whole * bytes;
+  for (let t = 1; t < T; t++) {
+    const lo = cut(t), hi = t === T - 1 ? len : cut(t + 1);
+    const sliceLen = byRows ? (hi - lo) * K : K * (hi - lo);
+    const cLen = byRows ? (hi - lo) * N : M * (hi - lo);
+    parts.push({ lo, hi, slice: used, c: used + sliceLen * bytes });
+    used += (sliceLen + cLen) * bytes;
+  }
+  if (!p.sab || p.sab.byteLength < used) p.sab = new SharedArrayBuffer(Math.max(used, (p.sab?.byteLength ?? 0) * 2));
+  const sab = p.sab;
+  const view = (byteOff: number, n: number) => floatView(f64, sab, byteOff, n);
+
+  // Copy the inputs the workers need (contiguous, row-major) and post their jobs.
+  if (byRows) copyMatrix(b, bOff, brs, bcs, K, N, view(0, whole));
+  else copyMatrix(a, aOff, ars, acs, M, K, view(0, whole));
+  for (let t = 0; t < parts.length; t++) {
+    const { lo, hi, slice, c } = parts[t];
+    const w = hi - lo;
+    let job: MatmulJob;
+    if (byRows) {
+      copyMatrix(a, aOff + lo * ars, ars, acs, w, K, view(slice, w * K));
+      job = { sab, ctl: p.ctl.buffer as SharedArrayBuffer, slot: t, f64,
+        a: slice, aLen: w * K, ars: K, acs: 1, b: 0, bLen: whole, brs: N, bcs: 1, c, cLen: w * N, M: w, N, K };
+    } else {
+      copyMatrix(b, bOff + lo * bcs, brs, bcs, K, w, view(slice, K * w));
+      job = { sab, ctl: p.ctl.buffer as SharedArrayBuffer, slot: t, f64,
+        a: 0, aLen: whole, ars: K, acs: 1, b: slice, bLen: K * w, brs: w, bcs: 1, c, cLen: M * w, M, N: w, K };
+    }
+    Atomics.store(p.ctl, t, JOB_PENDING);
+    p.workers[t].postMessage(job);
+  }
+
+  // The calling thread's own block, straight from the source arrays into out.
+  const first = cut(1);
+  if (byRows) packedMatmul(a, aOff, ars, acs, b, bOff, brs, bcs, out, outOff, N, first, N, K);
+  else packedMatmul(a, aOff, ars, acs, b, bOff, brs, bcs, out, outOff, N, M, first, K);
+
+  // Wait for each worker and copy its block into place.
+  let failed = false;
+  for (let t = 0; t < parts.length; t++) {
+    while (Atomics.load(p.ctl, t) === JOB_PENDING) Atomics.wait(p.ctl, t, JOB_PENDING);
+    const { lo, hi, c } = parts[t];
+    const w = hi - lo;
+    if (Atomics.load(p.ctl, t) !== JOB_DONE) {
+      // A worker threw (it should not; out of memory is the likely cause). Compute its block
+      // here so the result is still right, and stop using the pool.
+      failed = true;
+      if (byRows) packedMatmul(a, aOff + lo * ars, ars, acs, b, bOff, brs, bcs, out, outOff + lo * N, N, w, N, K);
+      else packedMatmul(a, aOff, ars, acs, b, bOff + lo * bcs, brs, bcs, out, outOff + lo, N, M, w, K);
+      continue;
+    }
+    const block = view(c, byRows ? w * N : M * w);
+    if (byRows) out.set(block, outOff + lo * N);
+    else for (let i = 0; i < M; i++) out.set(block.subarray(i * w, (i + 1) * w), outOff + i * N + lo);
+  }
+  if (failed) {
+    console.warn('papergrad: a CPU worker thread failed; large products run single-threaded from now on');
+    void stopCpuThreads();
+    status = { threads: 1, reason: 'a worker thread failed' };
+  }
+}
+
+/** A float32 or float64 view of shared memory. */
+export function floatView(f64: boolean, sab: SharedArrayBuffer, byteOffset: number, length: number): FloatArray {
+  return f64 ? new Float64Array(sab, byteOffset, length) : new Float32Array(sab, byteOffset, length);
+}
+
+/** dst (rows x cols, row-major) = the strided source matrix. */
+function copyMatrix(src: FloatArray, off: number, rs: number, cs: number, rows: number, cols: number, dst: FloatArray): void {
+  let d = 0;
+  for (let i = 0; i < rows; i++) {
+    let s = off + i * rs;
+    for (let j = 0; j < cols; j++) {
+      dst[d++] = src[s];
+      s += cs;
+    }
+  }
+}

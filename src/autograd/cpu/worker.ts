@@ -1,0 +1,36 @@
+/**
+ * Entry point of a CPU worker thread (built to dist/cpu-worker.js; see cpu/threads.ts). It waits
+ * for matmul jobs, computes its block with the same packed kernel as the calling thread, and
+ * signals completion through the job's control word, which the calling thread waits on with
+ * Atomics.wait (it cannot receive messages while it blocks).
+ */
+import { packedMatmul } from './matmul.js';
+import { JOB_DONE, JOB_FAILED, floatView, type MatmulJob } from './threads.js';
+
+function run(job: MatmulJob): void {
+  const ctl = new Int32Array(job.ctl);
+  try {
+    const a = floatView(job.f64, job.sab, job.a, job.aLen);
+    const b = floatView(job.f64, job.sab, job.b, job.bLen);
+    const c = floatView(job.f64, job.sab, job.c, job.cLen);
+    packedMatmul(a, 0, job.ars, job.acs, b, 0, job.brs, job.bcs, c, 0, job.N, job.M, job.N, job.K);
+    Atomics.store(ctl, job.slot, JOB_DONE);
+  } catch (e) {
+    Atomics.store(ctl, job.slot, JOB_FAILED);
+    console.error('papergrad cpu worker:', e);
+  }
+  Atomics.notify(ctl, job.slot);
+}
+
+type Port = { postMessage(m: unknown): void; on(ev: 'message', fn: (m: MatmulJob) => void): void };
+declare const self: { postMessage(m: unknown): void; addEventListener(ev: 'message', fn: (e: { data: MatmulJob }) => void): void };
+
+if (typeof process !== 'undefined' && process.versions?.node) {
+  const { parentPort } = (await import('node:worker_threads')) as { parentPort: Port | null };
+  if (!parentPort) throw new Error('papergrad cpu-worker.js must be started as a worker thread');
+  parentPort.on('message', run);
+  parentPort.postMessage('papergrad-cpu-worker-ready');
+} else {
+  self.addEventListener('message', (e) => run(e.data));
+  self.postMessage('papergrad-cpu-worker-ready');
+}
