@@ -1,9 +1,13 @@
 // CPU benchmark: papergrad vs TensorFlow.js's CPU backend, measured in the same run.
 // Run: bash bench/peers/install.sh && node scripts/run-ts.mjs bench/cpu.ts [--reps N]
 // Prints medians and papergrad's speed-up over the peer. No timing is asserted anywhere.
+//
+// This machine's speed drifts by up to 2x over seconds (a shared VM), so the two libraries are
+// timed in alternation, one run of each per round, and a ratio compares runs taken side by side.
 import { createRequire } from 'node:module';
 import { resolve } from 'node:path';
 import { existsSync } from 'node:fs';
+import { Worker } from 'node:worker_threads';
 import * as pg from '../src/index.js';
 
 const reps = Number(process.argv[process.argv.indexOf('--reps') + 1]) || 7;
@@ -13,30 +17,35 @@ function median(xs: number[]): number {
   return s[Math.floor(s.length / 2)];
 }
 
-/** Median wall time in ms of fn over `reps` runs after 2 warm-ups. */
-function time(fn: () => void, n = reps): number {
+function ms(fn: () => void): number {
+  const t0 = performance.now();
   fn();
-  fn();
-  const ts: number[] = [];
-  for (let i = 0; i < n; i++) {
-    const t0 = performance.now();
-    fn();
-    ts.push(performance.now() - t0);
-  }
-  return median(ts);
+  return performance.now() - t0;
 }
 
-type Row = { name: string; unit: string; pg: number; peer: number | null; higherIsBetter: boolean };
-const rows: Row[] = [];
+/** A workload: its papergrad run, the peer's run (if the peer is installed), and how to report a time. */
+interface Workload {
+  name: string;
+  unit: string;
+  /** Converts a median time in ms into the reported number. */
+  score: (ms: number) => number;
+  higherIsBetter: boolean;
+  pg: () => void;
+  peer: (() => void) | null;
+  /** Rounds for this workload (the peer's 1024 matmul takes seconds). */
+  rounds?: number;
+  /** Setup to run before this workload and cleanup after it (CPU threads on/off). */
+  before?: () => Promise<void>;
+  after?: () => Promise<void>;
+}
 
 // ---------------------------------------------------------------- papergrad
 const g = new pg.Generator(0);
-{
-  const n = 1024;
-  const a = pg.randn([n, n], { generator: g }), b = pg.randn([n, n], { generator: g });
-  const ms = time(() => pg.tidy(() => { a.matmul(b); }), 5);
-  rows.push({ name: 'matmul 1024 (GFLOP/s)', unit: 'GFLOP/s', pg: (2 * n ** 3) / (ms * 1e6), peer: null, higherIsBetter: true });
-}
+const n = 1024;
+const gflops = (t: number) => (2 * n ** 3) / (t * 1e6);
+const ma = pg.randn([n, n], { generator: g }), mb = pg.randn([n, n], { generator: g });
+const pgMatmul = () => pg.tidy(() => { ma.matmul(mb); });
+
 function pgMlp() {
   const dims = [784, 256, 256, 10];
   const ps: pg.Tensor[] = [];
@@ -59,28 +68,23 @@ function pgMlp() {
       pg.zeroGrad(ps);
     });
 }
-{
-  const ms = time(pgMlp());
-  rows.push({ name: 'MLP 784-256-256-10 step, batch 128 (steps/s)', unit: 'steps/s', pg: 1000 / ms, peer: null, higherIsBetter: true });
-}
-{
-  const a = pg.randn([1 << 20], { generator: g }), b = pg.randn([1 << 20], { generator: g }), c = pg.randn([1 << 20], { generator: g });
-  rows.push({ name: 'relu(a*b+c), 1M elements (ms)', unit: 'ms', pg: time(() => pg.tidy(() => { a.mul(b).add(c).relu(); })), peer: null, higherIsBetter: false });
-  const s = pg.randn([1024, 1024], { generator: g });
-  rows.push({ name: 'softmax 1024x1024 (ms)', unit: 'ms', pg: time(() => pg.tidy(() => { s.softmax(-1); })), peer: null, higherIsBetter: false });
-}
+const pgStep = pgMlp();
+const ea = pg.randn([1 << 20], { generator: g }), eb = pg.randn([1 << 20], { generator: g }), ec = pg.randn([1 << 20], { generator: g });
+const pgElementwise = () => pg.tidy(() => { ea.mul(eb).add(ec).relu(); });
+const sm = pg.randn([1024, 1024], { generator: g });
+const pgSoftmax = () => pg.tidy(() => { sm.softmax(-1); });
 
 // ---------------------------------------------------------------- TensorFlow.js (CPU backend)
+let tfMatmul: (() => void) | null = null, tfStep: (() => void) | null = null;
+let tfElementwise: (() => void) | null = null, tfSoftmax: (() => void) | null = null;
 const peerDir = resolve('bench/peers');
 if (existsSync(resolve(peerDir, 'node_modules/@tensorflow/tfjs'))) {
   const req = createRequire(resolve(peerDir, 'package.json'));
   const tf = req('@tensorflow/tfjs');
   await tf.setBackend('cpu');
   await tf.ready();
-  const n = 1024;
   const a = tf.randomNormal([n, n]), b = tf.randomNormal([n, n]);
-  const mmMs = time(() => tf.tidy(() => { tf.matMul(a, b).dataSync(); }), 3);
-  rows[0].peer = (2 * n ** 3) / (mmMs * 1e6);
+  tfMatmul = () => tf.tidy(() => { tf.matMul(a, b).dataSync(); });
   const dims = [784, 256, 256, 10];
   const vars: any[] = [];
   for (let i = 0; i < 3; i++) {
@@ -90,7 +94,7 @@ if (existsSync(resolve(peerDir, 'node_modules/@tensorflow/tfjs'))) {
   const x = tf.randomNormal([128, 784]);
   const y = tf.oneHot(tf.randomUniform([128], 0, 10, 'int32'), 10);
   const opt = tf.train.sgd(0.01);
-  const step = () => tf.tidy(() => {
+  tfStep = () => tf.tidy(() => {
     opt.minimize(() => {
       let h = x;
       for (let i = 0; i < 3; i++) {
@@ -101,21 +105,55 @@ if (existsSync(resolve(peerDir, 'node_modules/@tensorflow/tfjs'))) {
     }, false, vars);
     vars[0].dataSync();
   });
-  rows[1].peer = 1000 / time(step, 5);
-  const ea = tf.randomNormal([1 << 20]), eb = tf.randomNormal([1 << 20]), ec = tf.randomNormal([1 << 20]);
-  rows[2].peer = time(() => tf.tidy(() => { tf.relu(tf.add(tf.mul(ea, eb), ec)).dataSync(); }));
+  const fa = tf.randomNormal([1 << 20]), fb = tf.randomNormal([1 << 20]), fc = tf.randomNormal([1 << 20]);
+  tfElementwise = () => tf.tidy(() => { tf.relu(tf.add(tf.mul(fa, fb), fc)).dataSync(); });
   const s = tf.randomNormal([1024, 1024]);
-  rows[3].peer = time(() => tf.tidy(() => { tf.softmax(s).dataSync(); }));
+  tfSoftmax = () => tf.tidy(() => { tf.softmax(s).dataSync(); });
 } else {
   console.log('peer: skipped (run `bash bench/peers/install.sh` to install TensorFlow.js into bench/peers/)');
 }
 
+// ---------------------------------------------------------------- run, alternating
+// The threaded rows split large products across 2 threads (pg.initCpuThreads; bit-identical to one
+// thread). TF.js's CPU backend has one thread, so they are compared with the same peer runs.
+let threadsNote = '';
+const threadsOn = async () => {
+  const st = await pg.initCpuThreads({ Worker, threads: 2 });
+  if (st.threads !== 2) threadsNote = `CPU threads unavailable (${st.reason}); the "2 threads" rows ran on one`;
+};
+const threadsOff = () => pg.stopCpuThreads();
+const workloads: Workload[] = [
+  { name: 'matmul 1024 (GFLOP/s)', unit: 'GFLOP/s', score: gflops, higherIsBetter: true, pg: pgMatmul, peer: tfMatmul, rounds: 5 },
+  { name: 'matmul 1024, 2 threads (GFLOP/s)', unit: 'GFLOP/s', score: gflops, higherIsBetter: true, pg: pgMatmul, peer: tfMatmul, rounds: 5, before: threadsOn, after: threadsOff },
+  { name: 'MLP 784-256-256-10 step, batch 128 (steps/s)', unit: 'steps/s', score: (t) => 1000 / t, higherIsBetter: true, pg: pgStep, peer: tfStep },
+  { name: 'MLP step, 2 threads (steps/s)', unit: 'steps/s', score: (t) => 1000 / t, higherIsBetter: true, pg: pgStep, peer: tfStep, before: threadsOn, after: threadsOff },
+  { name: 'relu(a*b+c), 1M elements (ms)', unit: 'ms', score: (t) => t, higherIsBetter: false, pg: pgElementwise, peer: tfElementwise },
+  { name: 'softmax 1024x1024 (ms)', unit: 'ms', score: (t) => t, higherIsBetter: false, pg: pgSoftmax, peer: tfSoftmax },
+];
+
+const rows: { w: Workload; pg: number; peer: number | null }[] = [];
+for (const w of workloads) {
+  await w.before?.();
+  const rounds = w.rounds ?? reps;
+  w.pg(); w.pg(); // warm-up (JIT, buffer pools)
+  w.peer?.();
+  const tp: number[] = [], tq: number[] = [];
+  for (let r = 0; r < rounds; r++) {
+    tp.push(ms(w.pg));
+    if (w.peer) tq.push(ms(w.peer));
+  }
+  await w.after?.();
+  rows.push({ w, pg: w.score(median(tp)), peer: w.peer ? w.score(median(tq)) : null });
+  process.stderr.write(`  ${w.name}: done\n`);
+}
+
 // ---------------------------------------------------------------- table
 const fmt = (v: number | null) => (v === null ? '-' : v >= 100 ? v.toFixed(0) : v.toFixed(2));
-console.log(`\npapergrad CPU benchmark (median of ${reps} runs; node ${process.version})\n`);
+console.log(`\npapergrad CPU benchmark (medians; papergrad and TF.js timed in alternation; node ${process.version})\n`);
 console.log('| workload | papergrad | TF.js CPU | speed-up |');
 console.log('| --- | ---: | ---: | ---: |');
-for (const r of rows) {
-  const ratio = r.peer === null ? null : r.higherIsBetter ? r.pg / r.peer : r.peer / r.pg;
-  console.log(`| ${r.name} | ${fmt(r.pg)} | ${fmt(r.peer)} | ${ratio === null ? '-' : ratio.toFixed(1) + 'x'} |`);
+for (const { w, pg: p, peer } of rows) {
+  const ratio = peer === null ? null : w.higherIsBetter ? p / peer : peer / p;
+  console.log(`| ${w.name} | ${fmt(p)} | ${fmt(peer)} | ${ratio === null ? '-' : ratio.toFixed(1) + 'x'} |`);
 }
+if (threadsNote) console.log(`\n${threadsNote}`);

@@ -1,6 +1,7 @@
 import { describe, expect, it } from 'vitest';
 import { matmulKernel } from '../../src/autograd/cpu/matmul.js';
 import { col2im, convOutputSize, im2col } from '../../src/autograd/cpu/conv.js';
+import { BINARY, UNARY } from '../../src/autograd/ops/elementwise.js';
 
 type FA = Float32Array | Float64Array;
 
@@ -288,4 +289,41 @@ describe('im2col / col2im', () => {
       expect(Math.abs(lhs - rhs)).toBeLessThanOrEqual(1e-12 * Math.max(scale, 1));
     });
   }
+});
+
+describe('elementwise row loops: the unrolled unit-stride path equals the plain loop', () => {
+  const r = rng(11);
+  const ops: [string, (u: number, v: number) => number][] = [
+    ['add', (u, v) => u + v], ['sub', (u, v) => u - v], ['mul', (u, v) => u * v], ['div', (u, v) => u / v],
+  ];
+  // Lengths around the unroll width, offsets into the operands, and strides 1, 0 (broadcast) and 2.
+  const lengths = [0, 1, 3, 4, 5, 7, 8, 9, 1023];
+  for (const [name, f] of ops) {
+    it(name, () => {
+      const loop = BINARY[name as keyof typeof BINARY].cpu;
+      for (const n of lengths) {
+        for (const [as, bs] of [[1, 1], [1, 0], [0, 1], [2, 1], [1, 2]]) {
+          const a = fill(new Float32Array(2 * n + 8), r), b = fill(new Float32Array(2 * n + 8), r);
+          const y = new Float32Array(n + 3), want = new Float32Array(n + 3);
+          loop(a, 3, as, b, 5, bs, y, 2, n);
+          for (let i = 0; i < n; i++) want[2 + i] = f(a[3 + i * as], b[5 + i * bs]);
+          expect(y).toEqual(want);
+        }
+      }
+    });
+  }
+  it('relu (NaN and -0 give +0, as before)', () => {
+    const loop = UNARY.relu.cpu;
+    for (const n of lengths) {
+      for (const xs of [1, 2]) {
+        const x = fill(new Float32Array(2 * n + 8), r);
+        if (n > 2) { x[3] = NaN; x[3 + xs] = -0; }
+        const y = new Float32Array(n + 3).fill(7), want = new Float32Array(n + 3).fill(7);
+        loop(x, 3, xs, y, 2, n);
+        for (let i = 0; i < n; i++) { const v = x[3 + i * xs]; want[2 + i] = v > 0 ? v : 0; }
+        expect(y).toEqual(want);
+        for (let i = 0; i < n; i++) expect(Object.is(y[2 + i], -0)).toBe(false);
+      }
+    }
+  });
 });

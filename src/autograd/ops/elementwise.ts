@@ -59,7 +59,16 @@ export const UNARY = {
     },
     grad: (dy, { out }) => [dy.mul(out.mul(out.neg().add(1)))] },
   relu: { kind: 'unary', name: 'relu', wgsl: 'select(T(0), x, x > T(0))', // T: the compute type (int32 too)
-    cpu: (x, xi, xs, y, yi, n) => { for (let i = 0; i < n; i++, xi += xs) { const v = x[xi]; y[yi + i] = v > 0 ? v : 0; } },
+    cpu: (x, xi, xs, y, yi, n) => {
+      let i = 0;
+      if (xs === 1) { // unit stride, 4 at a time (see UNROLLED below)
+        for (; i + 4 <= n; i += 4, xi += 4) {
+          const v0 = x[xi], v1 = x[xi + 1], v2 = x[xi + 2], v3 = x[xi + 3];
+          y[yi + i] = v0 > 0 ? v0 : 0; y[yi + i + 1] = v1 > 0 ? v1 : 0; y[yi + i + 2] = v2 > 0 ? v2 : 0; y[yi + i + 3] = v3 > 0 ? v3 : 0;
+        }
+      }
+      for (; i < n; i++, xi += xs) { const v = x[xi]; y[yi + i] = v > 0 ? v : 0; }
+    },
     grad: (dy, { inputs: [x] }) => [where(x.gt(0), dy, 0)] },
   // GELU with the tanh approximation (as GPT-2 and PyTorch's approximate='tanh').
   // WGSL: 0.5 (1 + tanh z) = 1 / (1 + e^(-2z)), which does not cancel for negative x in float32.
@@ -159,18 +168,63 @@ export function clone(x: Tensor): Tensor {
 }
 
 // ---------------------------------------------------------------- binary
+// UNROLLED: the hottest loops (add sub mul div, relu) have a unit-stride path that handles 4
+// elements per iteration. V8 re-checks a typed array's map and reloads its data pointer on every
+// access in a loop (it does not hoist these checks); in straight-line code it checks once, so
+// 4 elements per iteration measured ~35% faster on 1M float32 elements. The result bits are the
+// same as the plain loop's (each element is still one operation, rounded once on store).
 export const BINARY = {
   add: { kind: 'binary', name: 'add', wgsl: 'a + b',
-    cpu: (a, ai, as, b, bi, bs, y, yi, n) => { for (let i = 0; i < n; i++, ai += as, bi += bs) y[yi + i] = a[ai] + b[bi]; },
+    cpu: (a, ai, as, b, bi, bs, y, yi, n) => {
+      let i = 0;
+      if (as === 1 && bs === 1) { // unit stride, 4 at a time (see UNROLLED above)
+        for (; i + 4 <= n; i += 4, ai += 4, bi += 4) {
+          const a0 = a[ai], a1 = a[ai + 1], a2 = a[ai + 2], a3 = a[ai + 3];
+          const b0 = b[bi], b1 = b[bi + 1], b2 = b[bi + 2], b3 = b[bi + 3];
+          y[yi + i] = a0 + b0; y[yi + i + 1] = a1 + b1; y[yi + i + 2] = a2 + b2; y[yi + i + 3] = a3 + b3;
+        }
+      }
+      for (; i < n; i++, ai += as, bi += bs) y[yi + i] = a[ai] + b[bi];
+    },
     grad: (dy, { inputs: [a, b] }) => [sumTo(dy, a.shape), sumTo(dy, b.shape)] },
   sub: { kind: 'binary', name: 'sub', wgsl: 'a - b',
-    cpu: (a, ai, as, b, bi, bs, y, yi, n) => { for (let i = 0; i < n; i++, ai += as, bi += bs) y[yi + i] = a[ai] - b[bi]; },
+    cpu: (a, ai, as, b, bi, bs, y, yi, n) => {
+      let i = 0;
+      if (as === 1 && bs === 1) { // unit stride, 4 at a time (see UNROLLED above)
+        for (; i + 4 <= n; i += 4, ai += 4, bi += 4) {
+          const a0 = a[ai], a1 = a[ai + 1], a2 = a[ai + 2], a3 = a[ai + 3];
+          const b0 = b[bi], b1 = b[bi + 1], b2 = b[bi + 2], b3 = b[bi + 3];
+          y[yi + i] = a0 - b0; y[yi + i + 1] = a1 - b1; y[yi + i + 2] = a2 - b2; y[yi + i + 3] = a3 - b3;
+        }
+      }
+      for (; i < n; i++, ai += as, bi += bs) y[yi + i] = a[ai] - b[bi];
+    },
     grad: (dy, { inputs: [a, b] }) => [sumTo(dy, a.shape), b.requiresGrad ? sumTo(dy.neg(), b.shape) : null] },
   mul: { kind: 'binary', name: 'mul', wgsl: 'a * b',
-    cpu: (a, ai, as, b, bi, bs, y, yi, n) => { for (let i = 0; i < n; i++, ai += as, bi += bs) y[yi + i] = a[ai] * b[bi]; },
+    cpu: (a, ai, as, b, bi, bs, y, yi, n) => {
+      let i = 0;
+      if (as === 1 && bs === 1) { // unit stride, 4 at a time (see UNROLLED above)
+        for (; i + 4 <= n; i += 4, ai += 4, bi += 4) {
+          const a0 = a[ai], a1 = a[ai + 1], a2 = a[ai + 2], a3 = a[ai + 3];
+          const b0 = b[bi], b1 = b[bi + 1], b2 = b[bi + 2], b3 = b[bi + 3];
+          y[yi + i] = a0 * b0; y[yi + i + 1] = a1 * b1; y[yi + i + 2] = a2 * b2; y[yi + i + 3] = a3 * b3;
+        }
+      }
+      for (; i < n; i++, ai += as, bi += bs) y[yi + i] = a[ai] * b[bi];
+    },
     grad: (dy, { inputs: [a, b] }) => [a.requiresGrad ? sumTo(dy.mul(b), a.shape) : null, b.requiresGrad ? sumTo(dy.mul(a), b.shape) : null] },
   div: { kind: 'binary', name: 'div', wgsl: 'pg_div(a, b)', // pg_div: correctly rounded (WGSL's / is not)
-    cpu: (a, ai, as, b, bi, bs, y, yi, n) => { for (let i = 0; i < n; i++, ai += as, bi += bs) y[yi + i] = a[ai] / b[bi]; },
+    cpu: (a, ai, as, b, bi, bs, y, yi, n) => {
+      let i = 0;
+      if (as === 1 && bs === 1) { // unit stride, 4 at a time (see UNROLLED above)
+        for (; i + 4 <= n; i += 4, ai += 4, bi += 4) {
+          const a0 = a[ai], a1 = a[ai + 1], a2 = a[ai + 2], a3 = a[ai + 3];
+          const b0 = b[bi], b1 = b[bi + 1], b2 = b[bi + 2], b3 = b[bi + 3];
+          y[yi + i] = a0 / b0; y[yi + i + 1] = a1 / b1; y[yi + i + 2] = a2 / b2; y[yi + i + 3] = a3 / b3;
+        }
+      }
+      for (; i < n; i++, ai += as, bi += bs) y[yi + i] = a[ai] / b[bi];
+    },
     grad: (dy, { inputs: [a, b], out }) => [
       a.requiresGrad ? sumTo(dy.div(b), a.shape) : null,
       b.requiresGrad ? sumTo(dy.mul(out).div(b).neg(), b.shape) : null] },
