@@ -2,6 +2,8 @@
 // Run:   node scripts/run-ts.mjs bench/webgpu.ts [--quick] [--cpu] [--reps N]
 //   --quick  tiny sizes (a software adapter such as lavapipe runs at about 1 GFLOP/s);
 //   --cpu    also times papergrad's CPU backend on the same workloads (skipped above 1024^3 FLOP-ish sizes).
+//   --sweep  also times every tiled matmul kernel (MATMUL_TILES) at 2048 and 4096, to pick the default.
+//   --tile T forces tiled matmul kernel T for the whole run (t64, t128, t128v, t128v16, t64v).
 // bench/torch_reference.py times the same workloads with PyTorch (fp32, TF32 off) on the same machine.
 // On a GPU machine (see /work/shared/gpu/README): bundle here with
 //   npx esbuild bench/webgpu.ts --bundle --platform=node --format=esm --external:webgpu --outfile=.tmp/bench-webgpu.mjs
@@ -9,11 +11,14 @@
 // Times are medians of wall time to GPU completion (queue.onSubmittedWorkDone). Nothing is asserted.
 import * as pg from '../src/index.js';
 import { webgpuBackend } from '../src/autograd/webgpu/index.js';
+import { MATMUL_TILES, setMatmulTile } from '../src/autograd/webgpu/kernels/matmul.js';
 
 const args = process.argv.slice(2);
 const quick = args.includes('--quick');
 const withCpu = args.includes('--cpu');
 const reps = Number(args[args.indexOf('--reps') + 1]) || (quick ? 3 : 10);
+const sweep = args.includes('--sweep');
+if (args.includes('--tile')) setMatmulTile(args[args.indexOf('--tile') + 1]);
 
 const mod = await import(process.env.PAPERGRAD_WEBGPU_MODULE ?? 'webgpu');
 Object.assign(globalThis, mod.globals);
@@ -145,6 +150,26 @@ for (const r of rows) {
   const gw = r.ms.webgpu ? r.gflop / (r.ms.webgpu / 1e3) : null;
   const gc = r.ms.cpu ? r.gflop / (r.ms.cpu / 1e3) : null;
   console.log(`| ${r.workload} | ${r.size} | ${fmt(r.ms.webgpu ?? null)} | ${fmt(gw, 1)} | ${fmt(r.ms.cpu ?? null)} | ${fmt(gc, 1)} |`);
+}
+if (sweep) {
+  // Each tiled kernel forced in turn (the 'default' row is the size-based choice the library makes).
+  const sizes = quick ? [128, 256] : [2048, 4096];
+  console.log(`\n| matmul kernel | ${sizes.map((n) => `${n} GFLOP/s`).join(' | ')} |`);
+  console.log(`| --- | ${sizes.map(() => '---:').join(' | ')} |`);
+  for (const tile of [null, ...Object.keys(MATMUL_TILES)]) {
+    setMatmulTile(tile);
+    const cells: string[] = [];
+    for (const n of sizes) {
+      const g = new pg.Generator(0);
+      const a = pg.randn([n, n], { generator: g, device: 'webgpu' }), b = pg.randn([n, n], { generator: g, device: 'webgpu' });
+      const t = await time('webgpu', () => pg.tidy(() => { a.matmul(b); }), Math.min(reps, 5));
+      cells.push(((2 * n ** 3) / (t * 1e6)).toFixed(1));
+      a.dispose();
+      b.dispose();
+    }
+    console.log(`| ${tile ?? 'default'} | ${cells.join(' | ')} |`);
+  }
+  setMatmulTile(null);
 }
 const st = backend.stats();
 console.log(`\n(${st.pipelines} pipelines compiled, ${st.submits} submits, ${st.dispatches} dispatches, pool ${(st.pool.bytes / 2 ** 20).toFixed(1)} MiB in ${st.pool.buffers} buffers)`);

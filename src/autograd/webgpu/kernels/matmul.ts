@@ -17,13 +17,40 @@ interface Tile {
   name: string;
   TM: number; // rows of C per workgroup
   TN: number; // columns of C per workgroup
-  RM: number; // rows per thread
+  RM: number; // rows per thread (a multiple of 4 when vec)
   RN: number; // columns per thread (a multiple of 4)
   BK: number; // depth of one shared-memory slice
+  /**
+   * Shared memory as vec4 (each thread owns groups of 4 adjacent rows and columns and reads them
+   * with one 16-byte load), and threads laid out 8 x 4 per 32-wide warp so a warp's loads touch
+   * 8 + 4 distinct vec4s. Scalar tiles read RM + RN scalars per k step; vec tiles (RM + RN) / 4.
+   */
+  vec?: boolean;
 }
-// Both use 256 threads (16 x 16) and 8 KiB of shared memory.
+// All use 256 threads (16 x 16); 8 KiB of shared memory, 16 KiB for t128v16.
 const SMALL: Tile = { name: 't64', TM: 64, TN: 64, RM: 4, RN: 4, BK: 16 };
-const LARGE: Tile = { name: 't128', TM: 128, TN: 128, RM: 8, RN: 8, BK: 8 };
+// The large default is the vec4 variant: per k step a thread issues 4 shared-memory loads for 64
+// multiply-adds instead of 16. It was chosen on that count and checked for correctness on lavapipe;
+// no real GPU has timed it against t128 yet (bench/gpu.sh runs the sweep that decides).
+const LARGE: Tile = { name: 't128v', TM: 128, TN: 128, RM: 8, RN: 8, BK: 8, vec: true };
+/** The tiled kernels by name; `setMatmulTile` forces one (bench/webgpu.ts --sweep compares them). */
+export const MATMUL_TILES: Record<string, Tile> = {
+  t64: SMALL,
+  t128: { name: 't128', TM: 128, TN: 128, RM: 8, RN: 8, BK: 8 },
+  t128v: LARGE,
+  t128v16: { name: 't128v16', TM: 128, TN: 128, RM: 8, RN: 8, BK: 16, vec: true },
+  t64v: { name: 't64v', TM: 64, TN: 64, RM: 4, RN: 4, BK: 16, vec: true },
+};
+let forcedTile: Tile | null = null;
+
+/**
+ * Forces every tiled matmul to use one of MATMUL_TILES (null: choose by size, the default). For
+ * benchmarking kernels against each other and for tests; not part of the public API.
+ */
+export function setMatmulTile(name: string | null): void {
+  if (name !== null && !MATMUL_TILES[name]) throw new Error(`setMatmulTile: unknown tile '${name}' (have ${Object.keys(MATMUL_TILES).join(', ')})`);
+  forcedTile = name === null ? null : MATMUL_TILES[name];
+}
 
 function layout(rb: number): Params {
   return params(`matmul:${rb}`, () => [['M', 'u'], ['N', 'u'], ['K', 'u'], ['b0', 'u'], ['nb', 'u'], ['klen', 'u'], ['aoff', 'i'], ['boff', 'i'],
@@ -60,7 +87,7 @@ export function matmul(ctx: Ctx, [a, b]: View[], out: View, attrs: { batch: numb
     return;
   }
   // 128x128 tiles only when there are enough of them to fill a large GPU.
-  const t = Math.ceil(M / LARGE.TM) * Math.ceil(N / LARGE.TN) * nb >= 128 ? LARGE : SMALL;
+  const t = forcedTile ?? (Math.ceil(M / LARGE.TM) * Math.ceil(N / LARGE.TN) * nb >= 128 ? LARGE : SMALL);
   // vec4 loads need 4-aligned offsets and strides and a multiple-of-4 extent along the load.
   const aligned = (v: View, bs: number[], along: number, other: number) =>
     v.strides[along] === 1 && v.shape[along] % 4 === 0 && v.strides[other] % 4 === 0 && v.offset % 4 === 0 &&
@@ -169,6 +196,7 @@ ${batchOffsets(rb, 'z')}  var acc = 0.0;
  * and write neighbouring outputs. Shared memory holds As[k][m] and Bs[k][n].
  */
 function tileWGSL(params: Params, rb: number, t: Tile, la: Load, lb: Load): string {
+  if (t.vec) return tileVecWGSL(params, rb, t, la, lb);
   const { TM, TN, RM, RN, BK } = t;
   const TX = TN / RN, TY = TM / RM, WG = TX * TY;
   const NQ = RN / 4; // vec4 accumulators per row
@@ -219,9 +247,12 @@ ${stores.join('\n')}
  * WGSL loading one operand's tile into shared memory `dst` laid out [k][r] (r = row of A / column
  * of B, `T` of them; `rs`/`ks` are the operand's strides along r and k; `lim` bounds r).
  */
-function loadTile(op: 'a' | 'b', mode: Load, T: number, BK: number, WG: number, r0: string, lim: string, rs: string, ks: string, base: string, dst: string): string {
+function loadTile(op: 'a' | 'b', mode: Load, T: number, BK: number, WG: number, r0: string, lim: string, rs: string, ks: string, base: string, dst: string, vecSmem = false): string {
   const src = `pg_${op}`;
   const lines: string[] = [];
+  // One element into shared memory at [k][r]: a scalar array, or a vec4 array of 4 adjacent r.
+  const put = (k: string, r: string, v: string) =>
+    vecSmem ? `${dst}[(${k}) * ${T / 4}u + (${r}) / 4u][(${r}) % 4u] = ${v};` : `${dst}[(${k}) * ${T}u + ${r}] = ${v};`;
   if (mode === 'scalar') {
     const per = (T * BK) / WG;
     // Coalesce along k when k is the operand's contiguous dim, else along r.
@@ -233,7 +264,7 @@ function loadTile(op: 'a' | 'b', mode: Load, T: number, BK: number, WG: number, 
       let gr = ${r0} + r; let gk = k0 + k;
       var v = 0.0;
       if (gr < ${lim} && gk < kend) { v = ${src}[u32(${base} + i32(gr) * ${rs} + i32(gk) * ${ks})]; }
-      ${dst}[k * ${T}u + r] = v;
+      ${put('k', 'r', 'v')}
     }`);
     }
   } else if (mode === 'vecK') {
@@ -246,7 +277,7 @@ function loadTile(op: 'a' | 'b', mode: Load, T: number, BK: number, WG: number, 
       let gr = ${r0} + r; let gk = k0 + k;
       var v = vec4<f32>(0.0);
       if (gr < ${lim} && gk < kend) { v = ${src}[u32(${base} + i32(gr) * ${rs} + i32(gk)) / 4u]; }
-      ${dst}[k * ${T}u + r] = v.x; ${dst}[(k + 1u) * ${T}u + r] = v.y; ${dst}[(k + 2u) * ${T}u + r] = v.z; ${dst}[(k + 3u) * ${T}u + r] = v.w;
+      ${put('k', 'r', 'v.x')} ${put('k + 1u', 'r', 'v.y')} ${put('k + 2u', 'r', 'v.z')} ${put('k + 3u', 'r', 'v.w')}
     }`);
     }
   } else {
@@ -259,9 +290,66 @@ function loadTile(op: 'a' | 'b', mode: Load, T: number, BK: number, WG: number, 
       let gr = ${r0} + r; let gk = k0 + k;
       var v = vec4<f32>(0.0);
       if (gr < ${lim} && gk < kend) { v = ${src}[u32(${base} + i32(gr) + i32(gk) * ${ks}) / 4u]; }
-      ${dst}[k * ${T}u + r] = v.x; ${dst}[k * ${T}u + r + 1u] = v.y; ${dst}[k * ${T}u + r + 2u] = v.z; ${dst}[k * ${T}u + r + 3u] = v.w;
+      ${vecSmem ? `${dst}[k * ${T / 4}u + r / 4u] = v;` : `${dst}[k * ${T}u + r] = v.x; ${dst}[k * ${T}u + r + 1u] = v.y; ${dst}[k * ${T}u + r + 2u] = v.z; ${dst}[k * ${T}u + r + 3u] = v.w;`}
     }`);
     }
   }
   return lines.join('\n') + '\n';
+}
+
+/**
+ * The tiled kernel with vec4 shared memory. Thread (tx, ty) owns the 4-row groups ty + i*TY
+ * (i < RM/4) and the 4-column groups tx + q*TX (q < RN/4) of the tile; per k step it reads RM/4
+ * vec4s of As and RN/4 of Bs and does RM*RN multiply-adds. Within each 32 threads, tx takes 8
+ * values and ty 4, so a warp's shared-memory loads are 8 + 4 distinct 16-byte words.
+ */
+function tileVecWGSL(params: Params, rb: number, t: Tile, la: Load, lb: Load): string {
+  const { TM, TN, RM, RN, BK } = t;
+  const TX = TN / RN, TY = TM / RM, WG = TX * TY;
+  const GM = RM / 4, GN = RN / 4; // vec4 groups per thread along m and n
+  if (TX % 8 !== 0 || (WG / 32) % (TX / 8) !== 0) throw new Error(`matmul tile ${t.name}: thread layout does not fit 8 x 4 warps`);
+  const loadA = loadTile('a', la, TM, BK, WG, 'tm0', 'M', 'ars', 'acs', 'pg_ao', 'As', true);
+  const loadB = loadTile('b', lb, TN, BK, WG, 'tn0', 'N', 'bcs', 'brs', 'pg_bo', 'Bs', true);
+  const acc: string[] = [];
+  for (let i = 0; i < RM; i++) for (let q = 0; q < GN; q++) acc.push(`  var acc${i}_${q} = vec4<f32>(0.0);`);
+  const inner: string[] = [];
+  for (let q = 0; q < GN; q++) inner.push(`      let bv${q} = Bs[kk * ${TN / 4}u + tx + ${q * TX}u];`);
+  for (let g = 0; g < GM; g++) {
+    inner.push(`      let av${g} = As[kk * ${TM / 4}u + ty + ${g * TY}u];`);
+    for (let r = 0; r < 4; r++)
+      for (let q = 0; q < GN; q++) inner.push(`      acc${g * 4 + r}_${q} = acc${g * 4 + r}_${q} + av${g}.${'xyzw'[r]} * bv${q};`);
+  }
+  const stores: string[] = [];
+  for (let g = 0; g < GM; g++)
+    for (let r = 0; r < 4; r++)
+      for (let q = 0; q < GN; q++)
+        for (let c = 0; c < 4; c++)
+          stores.push(`  { let m = tm0 + (ty + ${g * TY}u) * 4u + ${r}u; let n = tn0 + (tx + ${q * TX}u) * 4u + ${c}u; if (m < M && n < N) { pg_c[cbase + m * N + n] = acc${g * 4 + r}_${q}.${'xyzw'[c]}; } }`);
+  return `${header(params, la, lb)}
+var<workgroup> As: array<vec4<f32>, ${(TM * BK) / 4}>;
+var<workgroup> Bs: array<vec4<f32>, ${(TN * BK) / 4}>;
+@compute @workgroup_size(${WG})
+fn main(@builtin(workgroup_id) pg_wid: vec3<u32>, @builtin(local_invocation_index) lid: u32) {
+${params.decls()}  let z = pg_wid.z + b0;
+  let bz = z % nb;
+  let kbeg = (z / nb) * klen;
+  let kend = min(K, kbeg + klen);
+  let tm0 = pg_wid.y * ${TM}u;
+  let tn0 = pg_wid.x * ${TN}u;
+  // 32 consecutive threads form an 8 (tx) x 4 (ty) block; the blocks tile TX x TY.
+  let w = lid / 32u;
+  let tx = (lid % 8u) + (w % ${TX / 8}u) * 8u;
+  let ty = ((lid / 8u) % 4u) + (w / ${TX / 8}u) * 4u;
+${batchOffsets(rb, 'bz')}  let cbase = z * M * N;
+${acc.join('\n')}
+  for (var k0 = kbeg; k0 < kend; k0 = k0 + ${BK}u) {
+${loadA}${loadB}    workgroupBarrier();
+    for (var kk = 0u; kk < ${BK}u; kk = kk + 1u) {
+${inner.join('\n')}
+    }
+    workgroupBarrier();
+  }
+${stores.join('\n')}
+}
+`;
 }
