@@ -11,6 +11,7 @@ export type { OpDef } from './opdef.js';
 export * from './ops/index.js';
 export { noGrad, enableGrad, isGradEnabled, grad, valueAndGrad, customOp, zeroGrad } from './engine.js';
 export { tidy, keep, memory } from './memory.js';
+export { scoped } from './ops/core.js';
 export { setDefaultDevice, getDefaultDevice, registerBackend } from './devices.js';
 export { Generator, manualSeed, defaultGenerator } from './random.js';
 export * as testing from './testing.js';

@@ -1,7 +1,7 @@
 // Training utilities: EMA of weights, gradient clipping, flat parameter vectors, and the VAE
 // helpers (reparameterisation trick and the Gaussian KL).
 import * as pg from '../autograd/index.js';
-import type { Tensor, Generator } from '../autograd/index.js';
+import { scoped, type Tensor, type Generator } from '../autograd/index.js';
 import { Module } from './module.js';
 
 function isFloat(t: Tensor): boolean {
@@ -80,11 +80,11 @@ export function clipGradValue(params: Iterable<Tensor>, clipValue: number): void
 }
 
 /** All parameters flattened and concatenated into one 1-D tensor (differentiable). */
-export function parametersToVector(params: Iterable<Tensor>): Tensor {
+export const parametersToVector = scoped(function parametersToVector(params: Iterable<Tensor>): Tensor {
   const ps = [...params];
   if (!ps.length) throw new Error('parametersToVector: no parameters');
   return pg.cat(ps.map((p) => p.reshape([-1])), 0);
-}
+});
 
 /** Writes consecutive slices of vec into params (in place, not recorded). */
 export function vectorToParameters(vec: Tensor, params: Iterable<Tensor>): void {
@@ -105,15 +105,15 @@ export function vectorToParameters(vec: Tensor, params: Iterable<Tensor>): void 
 }
 
 /** The reparameterisation trick: mu + exp(logvar / 2) * eps with eps ~ N(0, I) (differentiable in mu, logvar). */
-export function reparameterize(mu: Tensor, logvar: Tensor, opts: { generator?: Generator } = {}): Tensor {
+export const reparameterize = scoped(function reparameterize(mu: Tensor, logvar: Tensor, opts: { generator?: Generator } = {}): Tensor {
   const eps = pg.randn(mu.shape, { generator: opts.generator, dtype: mu.dtype, device: mu.device });
   return mu.add(logvar.mul(0.5).exp().mul(eps));
-}
+});
 
 /**
  * KL(N(mu, diag(exp(logvar))) || N(0, I)) summed over the last dim:
  *   -0.5 * sum(1 + logvar - mu² - exp(logvar)).
  */
-export function gaussianKL(mu: Tensor, logvar: Tensor): Tensor {
+export const gaussianKL = scoped(function gaussianKL(mu: Tensor, logvar: Tensor): Tensor {
   return logvar.add(1).sub(mu.square()).sub(logvar.exp()).sum(-1).mul(-0.5);
-}
+});

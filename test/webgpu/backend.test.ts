@@ -6,6 +6,17 @@ import { webgpuBackend } from '../../src/autograd/webgpu/index.js';
 import { setupWebGPU } from './setup.js';
 
 const gpu = await setupWebGPU();
+
+/** Runs the GC (vitest.config.ts starts workers with --expose-gc) until finalizers stop freeing tensors. */
+async function collectGarbage(): Promise<void> {
+  const gc = (globalThis as { gc?: () => void }).gc;
+  if (!gc) throw new Error('this test needs node --expose-gc (see vitest.config.ts)');
+  for (let i = 0, last = -1; i < 20 && pg.memory().tensors !== last; i++) {
+    last = pg.memory().tensors;
+    gc();
+    await new Promise((r) => setTimeout(r, 10));
+  }
+}
 const W = { device: 'webgpu' as const };
 
 describe.skipIf(!gpu.ok)('WebGPU backend', { timeout: 120_000 }, () => {
@@ -72,6 +83,7 @@ describe.skipIf(!gpu.ok)('WebGPU backend', { timeout: 120_000 }, () => {
     first.dispose();
     for (let i = 0; i < 20; i++) step().dispose();
     await params[0].data();
+    await collectGarbage(); // tensors earlier tests dropped without dispose() must not be freed mid-count
     const mem0 = pg.memory(), pool0 = b.stats().pool;
     let last = step();
     for (let i = 0; i < 478; i++) {

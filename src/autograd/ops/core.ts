@@ -6,6 +6,7 @@ import { arrayFor, type DType, type TypedArray } from '../dtype.js';
 import { fmt, sizeOf } from '../shape.js';
 import { getBackend } from '../devices.js';
 import { record } from '../engine.js';
+import { tidy } from '../memory.js';
 
 /** The device all tensor operands share; mixing devices is an error that names them. */
 export function deviceOf(op: string, ...xs: TensorLike[]): Device {
@@ -27,6 +28,20 @@ export function empty(shape: readonly number[], dtype: DType, device: Device): T
 export function fromTyped(data: TypedArray, shape: readonly number[], dtype: DType, device: Device): Tensor {
   if (data.length !== sizeOf(shape)) throw new Error(`tensor: ${data.length} values do not fill shape ${fmt(shape)}`);
   return new Tensor(getBackend(device).upload(dtype, data), shape);
+}
+
+/**
+ * An op built from other ops, run in its own tidy scope: its intermediate tensors are freed as it
+ * returns, so only the result stays alive (the autograd graph keeps its own references to what
+ * backward needs). Without this, `x.softmax()` outside a tidy would leave six tensors to the GC.
+ */
+export function scoped<F extends (...args: any[]) => any>(fn: F): F {
+  return ((...args: unknown[]) => tidy(() => fn(...args))) as F;
+}
+
+/** Disposes the operands an op made for itself (scalars turned into tensors, casts): every `made` that is not one of `given`. */
+export function disposeMade(made: Tensor[], given: unknown[]): void {
+  for (const t of made) if (!given.includes(t)) t.dispose();
 }
 
 /** A 0-d tensor holding `v` (used where a plain number stands in for a tensor). */

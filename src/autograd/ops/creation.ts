@@ -4,7 +4,7 @@ import type { Device, Storage } from '../backend.js';
 import { arrayFor, checkDType, dtypeOfArray, isFloat, type DType, type TypedArray } from '../dtype.js';
 import { fmt, sizeOf } from '../shape.js';
 import { getBackend, getDefaultDevice } from '../devices.js';
-import { fromTyped } from './core.js';
+import { fromTyped, scoped } from './core.js';
 import { cast } from './elementwise.js';
 import * as R from '../random.js';
 import type { RandomRequest } from '../webgpu/kernels/random.js';
@@ -212,7 +212,7 @@ export function randint(low: number, high: number, shape: readonly number[], opt
 }
 
 /** Bernoulli draws: with a number p, 1 with probability p; with a tensor, elementwise probabilities. */
-export function bernoulli(p: number | Tensor, shapeOrOpts?: readonly number[] | RandOpts, maybeOpts: RandOpts = {}): Tensor {
+export const bernoulli = scoped(function bernoulli(p: number | Tensor, shapeOrOpts?: readonly number[] | RandOpts, maybeOpts: RandOpts = {}): Tensor {
   if (p instanceof Tensor) {
     const opts = (shapeOrOpts ?? {}) as RandOpts;
     const u = rand(p.shape, { generator: opts.generator, device: p.device, dtype: p.dtype === 'float64' ? 'float64' : 'float32' });
@@ -225,7 +225,7 @@ export function bernoulli(p: number | Tensor, shapeOrOpts?: readonly number[] | 
   const off = g.next(sizeOf(shape));
   return randomTensor(shape, opts.dtype ?? 'float32', opts, (a) => R.fillBernoulli(g.seed, off, a, p),
     { kind: 'bernoulli', seed: g.seed, offset: off, a: p, b: 0 });
-}
+});
 
 /** A random permutation of 0..n-1 (int32). */
 export function randperm(n: number, opts: RandOpts = {}): Tensor {

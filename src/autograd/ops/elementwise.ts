@@ -6,7 +6,7 @@ import type { View } from '../backend.js';
 import { floatOf, isFloat, promote, promoteScalar, type DType, type TypedArray } from '../dtype.js';
 import { broadcastShapes, broadcastStrides } from '../shape.js';
 import { forEachRow } from '../cpu/strided.js';
-import { asTensor, deviceOf, runOp } from './core.js';
+import { asTensor, deviceOf, disposeMade, runOp, scoped } from './core.js';
 import { sumTo } from './reduce.js';
 
 // ---------------------------------------------------------------- unary
@@ -142,7 +142,10 @@ export const softplus = unaryFloat(UNARY.softplus);
 export const reciprocal = unaryFloat(UNARY.reciprocal);
 
 export function logicalNot(x: Tensor): Tensor {
-  return runOp(UNARY.logicalNot, [toBoolTensor(x)], x.shape, 'bool', {});
+  const b = toBoolTensor(x);
+  const out = runOp(UNARY.logicalNot, [b], x.shape, 'bool', {});
+  disposeMade([b], [x]);
+  return out;
 }
 
 function toBoolTensor(x: Tensor): Tensor {
@@ -287,7 +290,9 @@ function binary(def: BinaryDef, mode: Mode) {
     const tb = castTo(asTensor(b, dtype, device), dtype);
     const shape = broadcastShapes(def.name, ta.shape, tb.shape);
     const outDtype = mode === 'compare' || mode === 'logical' ? 'bool' : dtype;
-    return runOp(def, [ta, tb], shape, outDtype, {});
+    const out = runOp(def, [ta, tb], shape, outDtype, {});
+    disposeMade([ta, tb], [a, b]);
+    return out;
   };
 }
 
@@ -339,16 +344,18 @@ export function where(cond: Tensor, a: TensorLike, b: TensorLike): Tensor {
   const tb = castTo(asTensor(b, dtype, device), dtype);
   const c = toBoolTensor(cond);
   const shape = broadcastShapes('where', c.shape, ta.shape, tb.shape);
-  return runOp(WHERE, [c, ta, tb], shape, dtype, {});
+  const out = runOp(WHERE, [c, ta, tb], shape, dtype, {});
+  disposeMade([c, ta, tb], [cond, a, b]);
+  return out;
 }
 
 export function maskedFill(x: Tensor, mask: Tensor, value: number): Tensor {
   return where(mask, value, x);
 }
 
-export function clamp(x: Tensor, min?: number | null, max?: number | null): Tensor {
+export const clamp = scoped(function clamp(x: Tensor, min?: number | null, max?: number | null): Tensor {
   let y = x;
   if (min !== undefined && min !== null) y = maximum(y, min);
   if (max !== undefined && max !== null) y = minimum(y, max);
   return y;
-}
+});

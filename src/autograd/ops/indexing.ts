@@ -7,7 +7,7 @@ import type { TypedArray } from '../dtype.js';
 import { fmt, normDim, sizeOf } from '../shape.js';
 import { forEachRow } from '../cpu/strided.js';
 import { cpuBackend } from '../cpu/backend.js';
-import { deviceOf, runOp } from './core.js';
+import { deviceOf, runOp, scoped } from './core.js';
 import { cast, contiguous } from './elementwise.js';
 import { expand, reshape, slice, unsqueeze } from './shape.js';
 import { arange } from './creation.js';
@@ -87,24 +87,24 @@ export function scatterAdd(x: Tensor, dim: number, index: Tensor, src: Tensor): 
 }
 
 /** Selects entries along dim by a 1-D int32 index (torch.index_select). */
-export function indexSelect(x: Tensor, dim: number, index: Tensor): Tensor {
+export const indexSelect = scoped(function indexSelect(x: Tensor, dim: number, index: Tensor): Tensor {
   const d = normDim('indexSelect', dim, x.rank);
   if (index.rank !== 1) throw new Error(`indexSelect: index must be 1-D, got ${fmt(index.shape)}`);
   const shape = [...x.shape];
   shape[d] = index.shape[0];
   const view = x.shape.map((_, i) => (i === d ? index.shape[0] : 1));
   return gather(x, d, contiguous(expand(reshape(index, view), shape)));
-}
+});
 
 /** Rows of `weight` [V, D] picked by integer ids of any shape: [...ids.shape, D]. */
-export function embedding(ids: Tensor, weight: Tensor): Tensor {
+export const embedding = scoped(function embedding(ids: Tensor, weight: Tensor): Tensor {
   if (weight.rank !== 2) throw new Error(`embedding: weight must be [numEmbeddings, dim], got ${fmt(weight.shape)}`);
   const flat = reshape(ids.dtype === 'int32' ? ids : cast(ids, 'int32'), [-1]);
   return reshape(indexSelect(weight, 0, flat), [...ids.shape, weight.shape[1]]);
-}
+});
 
 /** One-hot encoding along a new last dim (int32 by default). */
-export function oneHot(ids: Tensor, numClasses: number, opts: { dtype?: 'int32' | 'float32' | 'float64' } = {}): Tensor {
+export const oneHot = scoped(function oneHot(ids: Tensor, numClasses: number, opts: { dtype?: 'int32' | 'float32' | 'float64' } = {}): Tensor {
   if (ids.dtype !== 'int32') throw new Error(`oneHot: ids must be int32, got ${ids.dtype}`);
   if (ids.device === 'cpu' && ids.size > 0) {
     const d = ids.dataSync();
@@ -112,7 +112,7 @@ export function oneHot(ids: Tensor, numClasses: number, opts: { dtype?: 'int32' 
   }
   const m = unsqueeze(ids, -1).eq(arange(numClasses, { device: ids.device }));
   return cast(m, opts.dtype ?? 'int32');
-}
+});
 
 // ---------------------------------------------------------------- sorting
 export const ARGSORT: KernelDef<{ dim: number; descending: boolean }> = {
@@ -139,19 +139,19 @@ export const ARGSORT: KernelDef<{ dim: number; descending: boolean }> = {
   },
 };
 
-export function argsort(x: Tensor, dim = -1, descending = false): Tensor {
+export const argsort = scoped(function argsort(x: Tensor, dim = -1, descending = false): Tensor {
   const d = normDim('argsort', dim, x.rank);
   return runOp(ARGSORT, [x], x.shape, 'int32', { dim: d, descending });
-}
+});
 
-export function sort(x: Tensor, dim = -1, descending = false): { values: Tensor; indices: Tensor } {
+export const sort = scoped(function sort(x: Tensor, dim = -1, descending = false): { values: Tensor; indices: Tensor } {
   const indices = argsort(x, dim, descending);
   return { values: gather(x, normDim('sort', dim, x.rank), indices), indices };
-}
+});
 
-export function topk(x: Tensor, k: number, dim = -1, largest = true): { values: Tensor; indices: Tensor } {
+export const topk = scoped(function topk(x: Tensor, k: number, dim = -1, largest = true): { values: Tensor; indices: Tensor } {
   const d = normDim('topk', dim, x.rank);
   if (!Number.isInteger(k) || k < 0 || k > x.shape[d]) throw new Error(`topk: k=${k} is out of range for dim ${dim} of size ${x.shape[d]}`);
   const indices = contiguous(slice(argsort(x, d, largest), d, 0, k));
   return { values: gather(x, d, indices), indices };
-}
+});

@@ -6,7 +6,7 @@ import type { View } from '../backend.js';
 import { isFloat, promote, type FloatArray } from '../dtype.js';
 import { broadcastShapes, broadcastStrides, fmt, sizeOf, contiguousStrides } from '../shape.js';
 import { matmulCpu } from '../cpu/threads.js';
-import { runOp, deviceOf } from './core.js';
+import { runOp, deviceOf, scoped } from './core.js';
 import { cast } from './elementwise.js';
 import { sumTo } from './reduce.js';
 import { squeeze, transpose, unsqueeze } from './shape.js';
@@ -38,7 +38,7 @@ export const MATMUL: KernelDef<{ batch: number[] }> = {
   ],
 };
 
-export function matmul(a: Tensor, b: Tensor): Tensor {
+export const matmul = scoped(function matmul(a: Tensor, b: Tensor): Tensor {
   deviceOf('matmul', a, b);
   if (a.rank === 0 || b.rank === 0) throw new Error(`matmul: both operands need at least 1 dim, got ${fmt(a.shape)} @ ${fmt(b.shape)}`);
   let dtype = promote(a.dtype, b.dtype);
@@ -55,4 +55,4 @@ export function matmul(a: Tensor, b: Tensor): Tensor {
   if (a.rank === 1) out = squeeze(out, -2);
   if (b.rank === 1) out = squeeze(out, -1);
   return out;
-}
+});

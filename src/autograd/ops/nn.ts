@@ -7,14 +7,14 @@ import type { FloatArray } from '../dtype.js';
 import { fmt, normDim } from '../shape.js';
 import { im2col, col2im, convOutputSize } from '../cpu/conv.js';
 import { noGrad } from '../engine.js';
-import { runOp } from './core.js';
+import { runOp, scoped } from './core.js';
 import { contiguous, where } from './elementwise.js';
 import { logsumexp, max, mean, sum } from './reduce.js';
 import { matmul } from './matmul.js';
 import { pad, reshape } from './shape.js';
 import { bernoulli, type RandOpts } from './creation.js';
 
-export function softmax(x: Tensor, dim = -1): Tensor {
+export const softmax = scoped(function softmax(x: Tensor, dim = -1): Tensor {
   const d = normDim('softmax', dim, x.rank);
   const m = noGrad(() => {
     const mx = max(x, d, true);
@@ -22,12 +22,12 @@ export function softmax(x: Tensor, dim = -1): Tensor {
   });
   const e = x.sub(m).exp();
   return e.div(sum(e, d, true));
-}
+});
 
-export function logSoftmax(x: Tensor, dim = -1): Tensor {
+export const logSoftmax = scoped(function logSoftmax(x: Tensor, dim = -1): Tensor {
   const d = normDim('logSoftmax', dim, x.rank);
   return x.sub(logsumexp(x, d, true));
-}
+});
 
 type Pair = number | [number, number];
 const pair = (v: Pair): [number, number] => (typeof v === 'number' ? [v, v] : v);
@@ -79,7 +79,7 @@ export interface ConvOpts {
 }
 
 /** torch.nn.functional.unfold: sliding local blocks of [N, C, H, W] as columns. */
-export function unfold(x: Tensor, kernelSize: Pair, opts: ConvOpts = {}): Tensor {
+export const unfold = scoped(function unfold(x: Tensor, kernelSize: Pair, opts: ConvOpts = {}): Tensor {
   if (x.rank !== 4) throw new Error(`unfold: expected input [N, C, H, W], got ${fmt(x.shape)}`);
   const k = pair(kernelSize), stride = pair(opts.stride ?? 1), padding = pair(opts.padding ?? 0), dilation = pair(opts.dilation ?? 1);
   const [, C, H, W] = x.shape;
@@ -89,10 +89,10 @@ export function unfold(x: Tensor, kernelSize: Pair, opts: ConvOpts = {}): Tensor
     throw new Error(`unfold: kernel ${fmt(k)} (dilation ${fmt(dilation)}) does not fit input ${fmt(x.shape)} with padding ${fmt(padding)}`);
   if (x.dtype !== 'float32' && x.dtype !== 'float64') throw new Error(`unfold: expected a float tensor, got ${x.dtype}`);
   return unfoldWith(x, { C, H, W, k, stride, padding, dilation, outH, outW });
-}
+});
 
 /** 2-D convolution (cross-correlation, as PyTorch): x [N, C, H, W], weight [O, C/groups, kh, kw]. */
-export function conv2d(x: Tensor, weight: Tensor, bias?: Tensor | null, opts: ConvOpts & { groups?: number } = {}): Tensor {
+export const conv2d = scoped(function conv2d(x: Tensor, weight: Tensor, bias?: Tensor | null, opts: ConvOpts & { groups?: number } = {}): Tensor {
   if (x.rank !== 4 || weight.rank !== 4)
     throw new Error(`conv2d: expected input [N, C, H, W] and weight [O, C/groups, kh, kw], got ${fmt(x.shape)} and ${fmt(weight.shape)}`);
   const groups = opts.groups ?? 1;
@@ -112,7 +112,7 @@ export function conv2d(x: Tensor, weight: Tensor, bias?: Tensor | null, opts: Co
     y = y.add(reshape(bias, [1, O, 1, 1]));
   }
   return y;
-}
+});
 
 function poolCols(x: Tensor, kernelSize: Pair, opts: ConvOpts, padValue: number): { cols: Tensor; outH: number; outW: number } {
   if (x.rank !== 4) throw new Error(`pool2d: expected input [N, C, H, W], got ${fmt(x.shape)}`);
@@ -128,21 +128,21 @@ function poolCols(x: Tensor, kernelSize: Pair, opts: ConvOpts, padValue: number)
   return { cols: reshape(cols, [N, C, k[0] * k[1], cols.shape[2]]), outH, outW };
 }
 
-export function maxPool2d(x: Tensor, kernelSize: Pair, opts: ConvOpts = {}): Tensor {
+export const maxPool2d = scoped(function maxPool2d(x: Tensor, kernelSize: Pair, opts: ConvOpts = {}): Tensor {
   const { cols, outH, outW } = poolCols(x, kernelSize, opts, -Infinity);
   return reshape(max(cols, 2), [x.shape[0], x.shape[1], outH, outW]);
-}
+});
 
 /** Average pooling; padded zeros count in the average (PyTorch's count_include_pad=True). */
-export function avgPool2d(x: Tensor, kernelSize: Pair, opts: ConvOpts = {}): Tensor {
+export const avgPool2d = scoped(function avgPool2d(x: Tensor, kernelSize: Pair, opts: ConvOpts = {}): Tensor {
   const { cols, outH, outW } = poolCols(x, kernelSize, opts, 0);
   return reshape(mean(cols, 2), [x.shape[0], x.shape[1], outH, outW]);
-}
+});
 
 /** Inverted dropout: zeroes each element with probability p and scales the rest by 1/(1-p). */
-export function dropout(x: Tensor, p = 0.5, opts: RandOpts & { training?: boolean } = {}): Tensor {
+export const dropout = scoped(function dropout(x: Tensor, p = 0.5, opts: RandOpts & { training?: boolean } = {}): Tensor {
   if (!(p >= 0 && p < 1)) throw new Error(`dropout: p must be in [0, 1), got ${p}`);
   if (opts.training === false || p === 0) return x;
   const mask = bernoulli(1 - p, x.shape, { generator: opts.generator, device: x.device, dtype: x.dtype });
   return x.mul(mask).div(1 - p);
-}
+});

@@ -6,7 +6,7 @@ import type { View } from '../backend.js';
 import type { DType, TypedArray } from '../dtype.js';
 import { fmt, normDim, normDims, shapesEqual, sizeOf } from '../shape.js';
 import { cpuBackend } from '../cpu/backend.js';
-import { runOp } from './core.js';
+import { runOp, scoped } from './core.js';
 import { cast, where } from './elementwise.js';
 import { expand, flip, reshape } from './shape.js';
 import { noGrad } from '../engine.js';
@@ -106,31 +106,31 @@ function countOf(x: Tensor, dim?: Dims): number {
   return sizeOf(normDims('mean', dim, x.rank).map((d) => x.shape[d]));
 }
 
-export function mean(x: Tensor, dim?: Dims, keepdim = false): Tensor {
+export const mean = scoped(function mean(x: Tensor, dim?: Dims, keepdim = false): Tensor {
   const s = sum(x.dtype === 'int32' || x.dtype === 'bool' ? cast(x, 'float32') : x, dim, keepdim);
   return s.div(countOf(x, dim));
-}
+});
 
 /** Variance with Bessel's correction by default (correction = 1), as torch.var. */
-export function variance(x: Tensor, dim?: Dims, opts: { keepdim?: boolean; correction?: number } = {}): Tensor {
+export const variance = scoped(function variance(x: Tensor, dim?: Dims, opts: { keepdim?: boolean; correction?: number } = {}): Tensor {
   const n = countOf(x, dim);
   const d = x.sub(mean(x, dim, true));
   return sum(d.square(), dim, opts.keepdim ?? false).div(Math.max(n - (opts.correction ?? 1), 0));
-}
+});
 
-export function std(x: Tensor, dim?: Dims, opts: { keepdim?: boolean; correction?: number } = {}): Tensor {
+export const std = scoped(function std(x: Tensor, dim?: Dims, opts: { keepdim?: boolean; correction?: number } = {}): Tensor {
   return variance(x, dim, opts).sqrt();
-}
+});
 
 /** log(sum(exp(x))) computed stably by shifting by the (detached) maximum. */
-export function logsumexp(x: Tensor, dim?: Dims, keepdim = false): Tensor {
+export const logsumexp = scoped(function logsumexp(x: Tensor, dim?: Dims, keepdim = false): Tensor {
   const m = noGrad(() => {
     const mx = max(x, dim, true);
     return where(mx.eq(-Infinity).logicalOr(mx.eq(Infinity)), 0, mx);
   });
   const s = sum(x.sub(m).exp(), dim, true).log().add(m);
   return keepdim ? s : reshape(s, x.shape.filter((_, i) => !normDims('logsumexp', dim, x.rank).includes(i)));
-}
+});
 
 /** Sums a broadcast gradient back down to `shape` (the adjoint of broadcasting). */
 export function sumTo(g: Tensor, shape: readonly number[]): Tensor {

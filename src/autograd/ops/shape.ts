@@ -7,7 +7,7 @@ import type { TypedArray } from '../dtype.js';
 import { contiguousStrides, fmt, inferShape, isContiguous, normDim, normDims, sizeOf } from '../shape.js';
 import { record } from '../engine.js';
 import { forEachRow } from '../cpu/strided.js';
-import { deviceOf, runOp } from './core.js';
+import { deviceOf, runOp, scoped } from './core.js';
 import { contiguous, cast } from './elementwise.js';
 import { sumTo } from './reduce.js';
 import { promote } from '../dtype.js';
@@ -193,7 +193,7 @@ export function flip(x: Tensor, dims: Dims): Tensor {
 }
 
 /** Tiles x (torch.Tensor.repeat): expand an interleaved view, then reshape. */
-export function repeat(x: Tensor, reps: readonly number[]): Tensor {
+export const repeat = scoped(function repeat(x: Tensor, reps: readonly number[]): Tensor {
   if (reps.length < x.rank) throw new Error(`repeat: need at least ${x.rank} repetitions for ${fmt(x.shape)}, got ${fmt(reps)}`);
   let y = reshape(x, [...new Array(reps.length - x.rank).fill(1), ...x.shape]);
   const inter: number[] = [];
@@ -204,7 +204,7 @@ export function repeat(x: Tensor, reps: readonly number[]): Tensor {
   });
   y = expand(reshape(y, inter), target);
   return reshape(y, y.shape.reduce<number[]>((acc, d, i) => (i % 2 ? (acc[acc.length - 1] *= d, acc) : [...acc, d]), []));
-}
+});
 
 /** Constant padding; pads are given last dim first: [left, right, top, bottom, ...] as torch.nn.functional.pad. */
 export function pad(x: Tensor, pads: readonly number[], value = 0): Tensor {
@@ -252,10 +252,10 @@ export function cat(xs: Tensor[], dim = 0): Tensor {
   return runOp(CAT, ins, shape, dtype, { dim: d });
 }
 
-export function stack(xs: Tensor[], dim = 0): Tensor {
+export const stack = scoped(function stack(xs: Tensor[], dim = 0): Tensor {
   if (xs.length === 0) throw new Error('stack: expected at least one tensor');
   const d = normDim('stack', dim, xs[0].rank + 1);
   for (const x of xs)
     if (x.shape.join() !== xs[0].shape.join()) throw new Error(`stack: shapes differ: ${xs.map((t) => fmt(t.shape)).join(', ')}`);
   return cat(xs.map((x) => unsqueeze(x, d)), d);
-}
+});
