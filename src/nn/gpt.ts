@@ -159,15 +159,12 @@ export class GPT extends Module {
 }
 
 /**
- * One sample per row of logits [B, V] -> [B, 1] int32. On the CPU: inverse-CDF multinomial. On other
- * devices (where multinomial would need a readback): the Gumbel-max trick, argmax(logits + G) with
- * G = -log(-log U) drawn on the device from the same generator, so sampling stays on the GPU and
- * synchronous. Both are exact samplers of softmax(logits); their streams differ, so CPU and WebGPU
- * runs draw different (equally distributed) tokens.
+ * One sample per row of logits [B, V] -> [B, 1] int32: inverse-CDF multinomial of softmax(logits),
+ * on the logits' device (on WebGPU from device ops, without a readback). Both devices take the same
+ * generator words, so CPU and WebGPU runs draw the same tokens unless a draw falls within rounding
+ * of a boundary between two tokens' probabilities.
  */
 export function sampleCategorical(logits: Tensor, generator?: Generator): Tensor {
-  if (logits.device === 'cpu') return pg.multinomial(logits.softmax(-1), 1, { generator });
-  const u = pg.rand(logits.shape, { generator, device: logits.device, low: 1e-7, high: 1 });
-  return logits.add(u.log().neg().log().neg()).argmax(-1, true);
+  return pg.tidy(() => pg.multinomial(logits.softmax(-1), 1, { generator }));
 }
 

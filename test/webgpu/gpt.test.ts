@@ -1,4 +1,4 @@
-// nn.GPT on WebGPU: forward matches the CPU, and generate() samples on the device (Gumbel-max).
+// nn.GPT on WebGPU: forward matches the CPU, and generate() samples on the device, the CPU's tokens.
 import { beforeAll, describe, expect, it } from 'vitest';
 import * as pg from '../../src/index.js';
 import { setupWebGPU, type GpuSetup } from './setup.js';
@@ -31,5 +31,9 @@ describe('GPT on WebGPU', () => {
     expect(out.shape).toEqual([2, 7]);
     const toks = Array.from(await out.slice(1, 3).contiguous().data());
     expect(toks.every((t) => t >= 1 && t < 6)).toBe(true);
+    // Same generator words on both devices: the same tokens as generating on the CPU.
+    const banCpu = (_: number, logits: pg.Tensor) => logits.add(pg.tensor([-1e9, 0, 0, 0, 0, 0]));
+    const onCpu = cpuModel.generate(ids, { maxNewTokens: 4, generator: new pg.Generator(3), logitsProcessor: banCpu });
+    expect(await out.toArray()).toEqual(onCpu.toArraySync());
   });
 });

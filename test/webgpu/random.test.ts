@@ -71,8 +71,38 @@ describe.skipIf(!gpu.ok)('WebGPU random numbers match the CPU', { timeout: 60_00
     expect(Array.from(w3)).toEqual(Array.from(c3));
   });
 
-  it('float64 draws and multinomial on webgpu fail clearly', () => {
+  it('float64 draws fail clearly', () => {
     expect(() => pg.randn([3], { device: 'webgpu', dtype: 'float64' })).toThrow(/float64 is CPU-only/);
-    expect(() => pg.multinomial(pg.ones([4], { device: 'webgpu' }), 2)).toThrow(/toDevice\(probs, 'cpu'\)/);
+  });
+
+  it('multinomial samples as the CPU does (same words; float32 boundaries aside) and keeps the generator in step', async () => {
+    const probs = (device: pg.Device) => pg.tensor([[0.1, 0, 0.3, 0.6], [5, 1, 0, 4], [0.25, 0.25, 0.25, 0.25]], { device });
+    for (const replacement of [true, false]) {
+      const S = replacement ? 500 : 3;
+      const [w, c] = await both((device, g) => pg.multinomial(probs(device), S, { generator: g, replacement }));
+      let differ = 0;
+      for (let i = 0; i < c.length; i++) if (w[i] !== c[i]) differ++;
+      expect(differ).toBeLessThanOrEqual(1); // a draw within ~2^-24 of a boundary may fall either side
+      // Zero-probability categories are never drawn.
+      for (let s = 0; s < S; s++) { expect(w[s]).not.toBe(1); expect(w[S + s]).not.toBe(2); }
+      // The next draw after multinomial is the same on both devices.
+      const [w2, c2] = await both((device, g) => { pg.multinomial(probs(device), S, { generator: g, replacement }); return pg.rand([5], { generator: g, device }); });
+      expect(bits(w2)).toEqual(bits(c2));
+    }
+    const [w1, c1] = await both((device, g) => pg.multinomial(probs(device), 1, { generator: g })); // argmin path
+    expect(Array.from(w1)).toEqual(Array.from(c1));
+    // 1-D probs give 1-D samples; without replacement every sample is distinct.
+    const one = await pg.multinomial(pg.tensor([1, 2, 3, 4, 5], { device: 'webgpu' }), 5, { generator: new pg.Generator(1) }).data();
+    expect([...one].sort()).toEqual([0, 1, 2, 3, 4]);
+  });
+
+  it('multinomial on webgpu marks invalid rows with -1 (no readback to throw from)', async () => {
+    const p = pg.tensor([[1, -1, 2], [1, NaN, 2], [0, 0, 0], [1, 0, 0], [1, 1, 1]], { device: 'webgpu' });
+    const withR = await pg.multinomial(p, 2, { replacement: true, generator: new pg.Generator(3) }).toArray() as number[][];
+    expect(withR.slice(0, 3)).toEqual([[-1, -1], [-1, -1], [-1, -1]]);
+    expect(withR[3]).toEqual([0, 0]);
+    const without = await pg.multinomial(p, 2, { generator: new pg.Generator(3) }).toArray() as number[][];
+    expect(without.slice(0, 4)).toEqual([[-1, -1], [-1, -1], [-1, -1], [-1, -1]]); // row 3 has one positive category
+    expect(without[4][0]).not.toBe(without[4][1]);
   });
 });

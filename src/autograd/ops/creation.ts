@@ -7,6 +7,7 @@ import { getBackend, getDefaultDevice } from '../devices.js';
 import { fromTyped, scoped } from './core.js';
 import { cast } from './elementwise.js';
 import * as R from '../random.js';
+import { O } from '../dispatch.js';
 import type { RandomRequest } from '../webgpu/kernels/random.js';
 
 export interface CreateOpts {
@@ -235,22 +236,58 @@ export function randperm(n: number, opts: RandOpts = {}): Tensor {
 }
 
 /** Samples category indices from (unnormalised) probabilities [..., K] -> [..., numSamples]. */
-export function multinomial(probs: Tensor, numSamples: number, opts: RandOpts & { replacement?: boolean } = {}): Tensor {
+export const multinomial = scoped(function multinomial(probs: Tensor, numSamples: number, opts: RandOpts & { replacement?: boolean } = {}): Tensor {
   if (probs.rank < 1 || probs.rank > 2) throw new Error(`multinomial: probs must be 1-D or 2-D, got ${fmt(probs.shape)}`);
   const cols = probs.shape[probs.rank - 1];
   const rows = probs.rank === 2 ? probs.shape[0] : 1;
   const replacement = opts.replacement ?? false;
   if (!replacement && numSamples > cols) throw new Error(`multinomial: cannot draw ${numSamples} samples without replacement from ${cols} categories`);
+  if (cols === 0) throw new Error('multinomial: need at least one category');
   const p = probs.storage.backend.readSync ? probs.storage.backend.readSync(probs) : null;
-  if (!p)
-    throw new Error(`multinomial: sampling runs on the CPU (a float64 reference) and probs is on ${probs.device}; ` +
-      "move it first: await pg.toDevice(probs, 'cpu')");
+  if (!p) return multinomialOnDevice(probs.rank === 2 ? probs : probs.unsqueeze(0), numSamples, replacement, gen(opts), probs.rank);
   for (const v of p) if (!(v >= 0) || v === Infinity) throw new Error(`multinomial: probabilities must be finite and non-negative, got ${v}`);
   const g = gen(opts);
   const off = g.next(R.multinomialWordCount(rows, cols, numSamples, replacement));
   const out = R.multinomial(g.seed, off, p as Float32Array, rows, cols, numSamples, replacement);
   const shape = probs.rank === 2 ? [rows, numSamples] : [numSamples];
   return fromTyped(out, shape, 'int32', probs.device);
+});
+
+/**
+ * multinomial where probs cannot be read synchronously (WebGPU), built from device ops so nothing
+ * waits for the GPU. It takes the same generator words as the CPU reference (random.ts), so later
+ * draws stay in step and the samples are the CPU's except where a draw falls within float32
+ * rounding (~2^-24 relative) of a category boundary: the CPU's running sums are float64 and use all
+ * 32 bits of a word, these are float32 and use the top 24 (`rand`'s uniform).
+ *  - with replacement: sample s of row r is the number of categories whose running sum is <= u*total;
+ *  - without: the exponential race, keys -log(u + 2^-24) / p_k sorted ascending (ties by index).
+ * Errors cannot be thrown without a readback, so a row whose probabilities are negative, NaN or
+ * infinite, or too few of them positive, gives -1 samples, which an embedding or gather then
+ * reports as an out-of-range index.
+ */
+function multinomialOnDevice(p: Tensor, S: number, replacement: boolean, g: R.Generator, rank: number): Tensor {
+  const [rows, cols] = p.shape;
+  const device = p.device;
+  const invalid = p.lt(0).logicalOr(p.ne(p)).logicalOr(p.eq(Infinity)).float().sum(-1, true).gt(0); // [rows, 1]
+  const positive = p.gt(0);
+  const npos = positive.float().sum(-1, true);
+  let idx: Tensor;
+  const bad = invalid.logicalOr(npos.lt(replacement ? 1 : S));
+  if (replacement) {
+    const u = rand([rows, S], { generator: g, device });
+    const cdf = p.cumsum(-1);
+    const t = u.mul(cdf.narrow(1, cols - 1, 1)); // [rows, S]
+    idx = cdf.unsqueeze(1).le(t.unsqueeze(2)).int().sum(-1); // categories passed: [rows, S]
+    // A draw rounded up onto the total would pass them all: keep it on the last positive category.
+    const lastPositive = O.where(positive, arange(cols, { device }), -1).max(-1, true);
+    idx = idx.minimum(lastPositive);
+  } else {
+    const u = rand([rows, cols], { generator: g, device });
+    const keys = O.where(positive, u.add(2 ** -24).log().neg().div(p), Infinity);
+    idx = S === 1 ? keys.argmin(-1, true) : O.argsort(keys, -1).narrow(1, 0, S); // argmin: first of equal keys, as the stable sort
+  }
+  const out = O.where(bad, -1, idx).int();
+  return rank === 2 ? out : out.squeeze(0);
 }
 export const categorical = (probs: Tensor, numSamples = 1, opts: RandOpts & { replacement?: boolean } = {}) =>
   multinomial(probs, numSamples, { replacement: true, ...opts });
