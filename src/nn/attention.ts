@@ -2,7 +2,7 @@
 // matmul, scale, maskedFill, softmax, matmul. Batch-first: [B, T, D].
 import * as pg from '../autograd/index.js';
 import type { Tensor, Generator, DType } from '../autograd/index.js';
-import { Module } from './module.js';
+import { Module, scopeForward } from './module.js';
 import { Dropout, GELU, LayerNorm, Linear } from './layers.js';
 
 /** What masked scores are filled with: the most negative float32, so fully masked rows stay finite (uniform). */
@@ -190,3 +190,5 @@ export class TransformerBlock extends Module {
     return a.add(this.drop.forward(this.fc2.forward(this.act.forward(this.fc1.forward(this.ln2.forward(a))))));
   }
 }
+
+scopeForward(MultiHeadAttention, TransformerBlock);

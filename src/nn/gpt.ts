@@ -4,7 +4,7 @@
 // residual output projections scaled by 1/sqrt(2 nLayers).
 import * as pg from '../autograd/index.js';
 import type { Tensor, Generator, DType } from '../autograd/index.js';
-import { Module } from './module.js';
+import { Module, scopeForward } from './module.js';
 import { Dropout, Embedding, LayerNorm, Linear, ModuleList } from './layers.js';
 import { TransformerBlock } from './attention.js';
 import { crossEntropy } from './losses.js';
@@ -168,3 +168,5 @@ export function sampleCategorical(logits: Tensor, generator?: Generator): Tensor
   return pg.tidy(() => pg.multinomial(logits.softmax(-1), 1, { generator }));
 }
 
+
+scopeForward(GPT);

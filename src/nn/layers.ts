@@ -2,7 +2,7 @@
 // options object; every random initialisation takes {generator} and defaults to PyTorch's.
 import * as pg from '../autograd/index.js';
 import type { Tensor, Generator, DType } from '../autograd/index.js';
-import { Module, parameter } from './module.js';
+import { Module, parameter, scopeForward } from './module.js';
 import * as init from './init.js';
 
 export interface LayerOpts {
@@ -425,3 +425,5 @@ export class MLP extends Sequential {
     }
   }
 }
+
+scopeForward(Linear, Conv2d, Embedding, LayerNorm, RMSNorm, BatchNormBase, Dropout, Softplus, LeakyReLU, Sequential);

@@ -40,6 +40,21 @@ export interface LoadResult {
   unexpectedKeys: string[];
 }
 
+/**
+ * Runs each class's forward in its own tidy scope, so a built-in layer called outside a tidy leaves
+ * only its output alive (its intermediates are freed on return; the autograd graph keeps what
+ * backward needs). For layers whose forward stores no tensor it creates; subclasses that override
+ * forward are not affected.
+ */
+export function scopeForward(...classes: { prototype: { forward(...args: any[]): any } }[]): void {
+  for (const C of classes) {
+    const f = C.prototype.forward;
+    C.prototype.forward = function (this: unknown, ...args: unknown[]) {
+      return pg.tidy(() => f.apply(this, args));
+    };
+  }
+}
+
 export abstract class Module {
   /** Train mode (dropout active, batch statistics in BatchNorm); switch with train() / eval(). */
   training = true;

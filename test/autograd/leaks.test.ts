@@ -102,3 +102,39 @@ describe('with gradients on, backward frees what the graph held', () => {
     });
   }
 });
+
+describe('built-in layers leave only their output alive (no grad), and backward frees the rest', () => {
+  const gm = () => new pg.Generator(4);
+  const MODULES: [string, () => pg.nn.Module, pg.Tensor | (() => pg.Tensor)][] = [
+    ['Linear', () => new pg.nn.Linear(6, 5, { generator: gm() }), x],
+    ['Conv2d', () => new pg.nn.Conv2d(3, 4, 3, { padding: 1, generator: gm() }), img],
+    ['Embedding', () => new pg.nn.Embedding(5, 6, { generator: gm() }), ids],
+    ['LayerNorm', () => new pg.nn.LayerNorm(6), x],
+    ['RMSNorm', () => new pg.nn.RMSNorm(6), x],
+    ['BatchNorm1d (train: running stats update)', () => new pg.nn.BatchNorm1d(6), x],
+    ['BatchNorm2d (eval)', () => new pg.nn.BatchNorm2d(3).eval(), img],
+    ['Dropout', () => new pg.nn.Dropout(0.5, { generator: gm() }), x],
+    ['MLP', () => new pg.nn.MLP([6, 8, 3], { generator: gm() }), x],
+    ['MultiHeadAttention (causal, recording weights)', () => { const m = new pg.nn.MultiHeadAttention(6, 2, { causal: true, generator: gm() }); m.recordWeights = true; return m; }, () => x.reshape(2, 2, 6)],
+    ['TransformerBlock', () => new pg.nn.TransformerBlock(6, 2, { generator: gm() }), () => x.reshape(2, 2, 6)],
+    ['GPT', () => new pg.nn.GPT({ vocabSize: 5, dModel: 8, nHeads: 2, nLayers: 1, maxLen: 4, generator: gm() }), ids],
+  ];
+  for (const [name, make, input] of MODULES) {
+    it(name, () => {
+      const m = make();
+      const inp = typeof input === 'function' ? input() : input;
+      // One forward first: lastWeights and similar per-call state exist from then on.
+      pg.tidy(() => { pg.noGrad(() => m.forward(inp)); });
+      const before = pg.memory();
+      const y0 = pg.noGrad(() => m.forward(inp) as pg.Tensor);
+      expect(pg.memory().tensors - before.tensors).toBe(1);
+      y0.dispose();
+      // With gradients, the graph holds aliases until backward has run.
+      const y = m.forward(inp) as pg.Tensor;
+      if (y.requiresGrad) pg.tidy(() => y.float().square().mean().backward());
+      y.dispose();
+      m.zeroGrad();
+      expect(pg.memory()).toEqual(before);
+    });
+  }
+});
