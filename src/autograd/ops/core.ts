@@ -35,8 +35,12 @@ export function fromTyped(data: TypedArray, shape: readonly number[], dtype: DTy
  * returns, so only the result stays alive (the autograd graph keeps its own references to what
  * backward needs). Without this, `x.softmax()` outside a tidy would leave six tensors to the GC.
  */
-export function scoped<F extends (...args: any[]) => any>(fn: F): F {
-  return ((...args: unknown[]) => tidy(() => fn(...args))) as F;
+// (F extends Function, not a call signature: a function expression passed here then keeps the
+// parameter types of its own annotations and defaults instead of being contextually typed `any`.)
+// eslint-disable-next-line @typescript-eslint/no-unsafe-function-type
+export function scoped<F extends Function>(fn: F): F {
+  const f = fn as unknown as (...args: unknown[]) => unknown;
+  return ((...args: unknown[]) => tidy(() => f(...args))) as unknown as F;
 }
 
 /** Disposes the operands an op made for itself (scalars turned into tensors, casts): every `made` that is not one of `given`. */
