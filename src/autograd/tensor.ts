@@ -44,6 +44,7 @@ export class Tensor implements View {
   readonly offset: number;
   /** @internal */ _meta: AutogradMeta;
   private _disposed = false;
+  /** @internal registered with the GC safety net (memory.ts) */ _gcArmed = false;
 
   constructor(storage: Storage, shape: readonly number[], strides?: readonly number[], offset = 0, meta?: AutogradMeta) {
     this.storage = storage;

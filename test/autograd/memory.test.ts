@@ -1,5 +1,6 @@
 import { describe, expect, it } from 'vitest';
 import * as pg from '../../src/index.js';
+import { collectGarbage } from '../helpers/gc.js';
 
 describe('memory', () => {
   it('dispose releases storage immediately', () => {
@@ -43,6 +44,19 @@ describe('memory', () => {
     });
     expect(pg.memory().tensors).toBe(before + 1);
     kept!.dispose();
+  });
+  it('the GC safety net frees dropped tensors: made outside a tidy, returned from one, or kept', async () => {
+    await collectGarbage();
+    const before = pg.memory();
+    (() => {
+      pg.ones([100]);                                   // outside any scope
+      pg.tidy(() => pg.ones([100]).add(1));             // returned from the outermost tidy
+      pg.tidy(() => { pg.keep(pg.ones([100]).mul(2)); }); // kept
+      pg.tidy(() => pg.tidy(() => pg.ones([100]).neg())); // returned through two scopes
+    })();
+    expect(pg.memory().tensors).toBe(before.tensors + 4);
+    await collectGarbage();
+    expect(pg.memory()).toEqual(before);
   });
   it('backward frees the saved values of the graph', () => {
     const x = pg.randn([64, 64], { requiresGrad: true });

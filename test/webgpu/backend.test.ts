@@ -4,19 +4,10 @@ import { describe, expect, it } from 'vitest';
 import * as pg from '../../src/index.js';
 import { webgpuBackend } from '../../src/autograd/webgpu/index.js';
 import { setupWebGPU } from './setup.js';
+import { collectGarbage } from '../helpers/gc.js';
 
 const gpu = await setupWebGPU();
 
-/** Runs the GC (vitest.config.ts starts workers with --expose-gc) until finalizers stop freeing tensors. */
-async function collectGarbage(): Promise<void> {
-  const gc = (globalThis as { gc?: () => void }).gc;
-  if (!gc) throw new Error('this test needs node --expose-gc (see vitest.config.ts)');
-  for (let i = 0, last = -1; i < 20 && pg.memory().tensors !== last; i++) {
-    last = pg.memory().tensors;
-    gc();
-    await new Promise((r) => setTimeout(r, 10));
-  }
-}
 const W = { device: 'webgpu' as const };
 
 describe.skipIf(!gpu.ok)('WebGPU backend', { timeout: 120_000 }, () => {

@@ -3,7 +3,7 @@
 import type { Backend, Storage, View } from '../backend.js';
 import type { OpDef } from '../opdef.js';
 import { arrayFor, bytesPerElement, type DType, type TypedArray } from '../dtype.js';
-import { broadcastStrides, contiguousStrides, isContiguous, sizeOf } from '../shape.js';
+import { broadcastStrides, contiguousStrides, isContiguous, shapesEqual, sizeOf } from '../shape.js';
 import { forEachRow } from './strided.js';
 
 const POOL_LIMIT_BYTES = 256 * 1024 * 1024;
@@ -59,6 +59,8 @@ class CpuBackend implements Backend {
         const x = inputs[0];
         const xd = x.storage.data as TypedArray;
         const loop = def.cpu;
+        // Contiguous input: one row of all elements (skips the stride bookkeeping small ops pay for).
+        if (isContiguous(x.shape, x.strides)) return loop(xd, x.offset, 1, y, 0, sizeOf(out.shape));
         forEachRow(out.shape, [x.strides], [x.offset], (o, n, s, row) => loop(xd, o[0], s[0], y, row * n, n));
         return;
       }
@@ -66,6 +68,11 @@ class CpuBackend implements Backend {
         const [a, b] = inputs;
         const ad = a.storage.data as TypedArray;
         const bd = b.storage.data as TypedArray;
+        const loop0 = def.cpu;
+        // Same shape (or a scalar operand) and contiguous: one row, no broadcast bookkeeping.
+        const ca = a.shape.length === 0 ? 0 : shapesEqual(a.shape, out.shape) && isContiguous(a.shape, a.strides) ? 1 : -1;
+        const cb = b.shape.length === 0 ? 0 : shapesEqual(b.shape, out.shape) && isContiguous(b.shape, b.strides) ? 1 : -1;
+        if (ca >= 0 && cb >= 0) return loop0(ad, a.offset, ca, bd, b.offset, cb, y, 0, sizeOf(out.shape));
         const sa = broadcastStrides(a.shape, a.strides, out.shape);
         const sb = broadcastStrides(b.shape, b.strides, out.shape);
         const loop = def.cpu;
