@@ -287,9 +287,32 @@ export abstract class Module {
 
   /** Moves to a device, or casts floating-point parameters and buffers to a float dtype. */
   to(target: Device | DType): this {
-    if (target === 'cpu' || target === 'webgpu') return this.applyToTensors((t) => (t.device === target ? t : t.to(target)));
+    if (target === 'cpu' || target === 'webgpu') {
+      // Check first, so a module is never left half moved.
+      for (const m of this.modules())
+        for (const v of Object.values(m))
+          for (const t of Array.isArray(v) ? v : [v])
+            if (isTensor(t) && t.device !== target && !t.storage.backend.readSync)
+              throw new Error(`Module.to: moving from ${t.device} to ${target} needs a readback; use await model.toDevice('${target}')`);
+      return this.applyToTensors((t) => (t.device === target ? t : t.to(target)));
+    }
     if (target !== 'float32' && target !== 'float64') throw new Error(`Module.to: can only cast to float32 or float64, got ${target}`);
     return this.applyToTensors((t) => (t.dtype === target || (t.dtype !== 'float32' && t.dtype !== 'float64') ? t : t.cast(target)));
+  }
+
+  /**
+   * Moves every parameter and buffer to `device`, also from WebGPU to the CPU (which needs a
+   * readback, so it is async; `to('cpu')` on a WebGPU module throws and points here).
+   */
+  async toDevice(device: Device): Promise<this> {
+    const moved = new Map<Tensor, Tensor>();
+    for (const m of this.modules())
+      for (const key of Object.keys(m)) {
+        const v = (m as any)[key];
+        for (const t of Array.isArray(v) ? v : [v])
+          if (isTensor(t) && t.device !== device && !moved.has(t)) moved.set(t, await pg.toDevice(t, device));
+      }
+    return this.applyToTensors((t) => moved.get(t) ?? t);
   }
 
   /** Casts floating-point parameters and buffers to float64 (for gradcheck). */

@@ -91,6 +91,24 @@ describe.skipIf(!gpu.ok)('WebGPU backend', { timeout: 120_000 }, () => {
     expect(pool1.misses).toBe(pool0.misses);
   });
 
+  it('moves a module from WebGPU to the CPU with await toDevice (to() says to)', async () => {
+    const model = new pg.nn.MLP([4, 8, 3], { generator: new pg.Generator(2) });
+    const x = pg.randn([5, 4], { generator: new pg.Generator(3) });
+    const want = model.forward(x).dataSync();
+    model.to('webgpu');
+    expect(model.parameters().every((p) => p.device === 'webgpu')).toBe(true);
+    const onGpu = await model.forward(x.to('webgpu')).data();
+    expect(() => model.to('cpu')).toThrow(/use await model.toDevice\('cpu'\)/);
+    expect(model.parameters().every((p) => p.device === 'webgpu')).toBe(true); // untouched
+    expect(await model.toDevice('cpu')).toBe(model);
+    expect(model.parameters().every((p) => p.device === 'cpu' && p.requiresGrad)).toBe(true);
+    const back = model.forward(x).dataSync();
+    for (let i = 0; i < want.length; i++) {
+      expect(back[i]).toBe(want[i]); // the values made the round trip unchanged
+      expect(Math.abs(onGpu[i] - want[i])).toBeLessThan(1e-5);
+    }
+  });
+
   it('reports a bad index at the next readback, as a WebGPUError naming the op', async () => {
     const x = pg.arange(4, W).float();
     const bad = x.gather(0, pg.tensor([1, 9, 2], { dtype: 'int32', ...W }));
