@@ -216,31 +216,9 @@ function tileWGSL(params: Params, rb: number, t: Tile, la: Load, lb: Load): stri
   for (let i = 0; i < RM; i++)
     for (let j = 0; j < RN; j++)
       stores.push(`  { let m = tm0 + ty + ${i * TY}u; let n = tn0 + tx + ${j * TX}u; if (m < M && n < N) { pg_c[cbase + m * N + n] = acc${i}_${j >> 2}[${j & 3}]; } }`);
-  return `${header(params, la, lb)}
-var<workgroup> As: array<f32, ${TM * BK}>;
-var<workgroup> Bs: array<f32, ${TN * BK}>;
-@compute @workgroup_size(${WG})
-fn main(@builtin(workgroup_id) pg_wid: vec3<u32>, @builtin(local_invocation_index) lid: u32) {
-${params.decls()}  let z = pg_wid.z + b0;
-  let bz = z % nb;
-  let kbeg = (z / nb) * klen;
-  let kend = min(K, kbeg + klen);
-  let tm0 = pg_wid.y * ${TM}u;
-  let tn0 = pg_wid.x * ${TN}u;
-  let tx = lid % ${TX}u;
-  let ty = lid / ${TX}u;
-${batchOffsets(rb, 'bz')}  let cbase = z * M * N;
-${accDecl.join('\n')}
-  for (var k0 = kbeg; k0 < kend; k0 = k0 + ${BK}u) {
-${loadA}${loadB}    workgroupBarrier();
-    for (var kk = 0u; kk < ${BK}u; kk = kk + 1u) {
-${inner.join('\n')}
-    }
-    workgroupBarrier();
-  }
-${stores.join('\n')}
-}
-`;
+  const smem = `var<workgroup> As: array<f32, ${TM * BK}>;\nvar<workgroup> Bs: array<f32, ${TN * BK}>;`;
+  const layout = `  let tx = lid % ${TX}u;\n  let ty = lid / ${TX}u;`;
+  return tileKernel(params, rb, la, lb, t, WG, smem, layout, accDecl, loadA + loadB, inner, stores);
 }
 
 /**
@@ -325,9 +303,24 @@ function tileVecWGSL(params: Params, rb: number, t: Tile, la: Load, lb: Load): s
       for (let q = 0; q < GN; q++)
         for (let c = 0; c < 4; c++)
           stores.push(`  { let m = tm0 + (ty + ${g * TY}u) * 4u + ${r}u; let n = tn0 + (tx + ${q * TX}u) * 4u + ${c}u; if (m < M && n < N) { pg_c[cbase + m * N + n] = acc${g * 4 + r}_${q}.${'xyzw'[c]}; } }`);
+  const smem = `var<workgroup> As: array<vec4<f32>, ${(TM * BK) / 4}>;\nvar<workgroup> Bs: array<vec4<f32>, ${(TN * BK) / 4}>;`;
+  // 32 consecutive threads form an 8 (tx) x 4 (ty) block; the blocks tile TX x TY.
+  const layout = `  let w = lid / 32u;
+  let tx = (lid % 8u) + (w % ${TX / 8}u) * 8u;
+  let ty = ((lid / 8u) % 4u) + (w / ${TX / 8}u) * 4u;`;
+  return tileKernel(params, rb, la, lb, t, WG, smem, layout, acc, loadA + loadB, inner, stores);
+}
+
+/**
+ * The skeleton both tiled kernels share: workgroup (x, y) computes the TM x TN tile at (y, x);
+ * workgroup z is (K slice, batch item). Per BK-deep step, all threads load the tiles, then each
+ * runs `inner` BK times on its accumulators; `stores` writes them out, bounds-checked.
+ */
+function tileKernel(params: Params, rb: number, la: Load, lb: Load, t: Tile, WG: number, smem: string, layout: string,
+  acc: string[], loads: string, inner: string[], stores: string[]): string {
+  const { TM, TN, BK } = t;
   return `${header(params, la, lb)}
-var<workgroup> As: array<vec4<f32>, ${(TM * BK) / 4}>;
-var<workgroup> Bs: array<vec4<f32>, ${(TN * BK) / 4}>;
+${smem}
 @compute @workgroup_size(${WG})
 fn main(@builtin(workgroup_id) pg_wid: vec3<u32>, @builtin(local_invocation_index) lid: u32) {
 ${params.decls()}  let z = pg_wid.z + b0;
@@ -336,14 +329,11 @@ ${params.decls()}  let z = pg_wid.z + b0;
   let kend = min(K, kbeg + klen);
   let tm0 = pg_wid.y * ${TM}u;
   let tn0 = pg_wid.x * ${TN}u;
-  // 32 consecutive threads form an 8 (tx) x 4 (ty) block; the blocks tile TX x TY.
-  let w = lid / 32u;
-  let tx = (lid % 8u) + (w % ${TX / 8}u) * 8u;
-  let ty = ((lid / 8u) % 4u) + (w / ${TX / 8}u) * 4u;
+${layout}
 ${batchOffsets(rb, 'bz')}  let cbase = z * M * N;
 ${acc.join('\n')}
   for (var k0 = kbeg; k0 < kend; k0 = k0 + ${BK}u) {
-${loadA}${loadB}    workgroupBarrier();
+${loads}    workgroupBarrier();
     for (var kk = 0u; kk < ${BK}u; kk = kk + 1u) {
 ${inner.join('\n')}
     }
