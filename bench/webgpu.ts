@@ -3,7 +3,7 @@
 //   --quick  tiny sizes (a software adapter such as lavapipe runs at about 1 GFLOP/s);
 //   --cpu    also times papergrad's CPU backend on the same workloads (skipped above 1024^3 FLOP-ish sizes).
 //   --sweep  also times every tiled matmul kernel (MATMUL_TILES) at 2048 and 4096, to pick the default.
-//   --tile T forces tiled matmul kernel T for the whole run (t64, t128, t128v, t128v16, t64v).
+//   --tile T forces tiled matmul kernel T for the whole run (any name in MATMUL_TILES).
 // bench/torch_reference.py times the same workloads with PyTorch (fp32, TF32 off) on the same machine.
 // On a GPU machine (see /work/shared/gpu/README): bundle here with
 //   npx esbuild bench/webgpu.ts --bundle --platform=node --format=esm --external:webgpu --outfile=.tmp/bench-webgpu.mjs

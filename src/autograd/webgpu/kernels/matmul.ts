@@ -26,6 +26,8 @@ interface Tile {
    * 8 + 4 distinct vec4s. Scalar tiles read RM + RN scalars per k step; vec tiles (RM + RN) / 4.
    */
   vec?: boolean;
+  /** Load the next K slice into registers while computing on the current one (register double-buffering). */
+  prefetch?: boolean;
 }
 // All use 256 threads (16 x 16); 8 KiB of shared memory, 16 KiB for t128v16.
 const SMALL: Tile = { name: 't64', TM: 64, TN: 64, RM: 4, RN: 4, BK: 16 };
@@ -40,6 +42,8 @@ export const MATMUL_TILES: Record<string, Tile> = {
   t128v: LARGE,
   t128v16: { name: 't128v16', TM: 128, TN: 128, RM: 8, RN: 8, BK: 16, vec: true },
   t64v: { name: 't64v', TM: 64, TN: 64, RM: 4, RN: 4, BK: 16, vec: true },
+  t128vp: { name: 't128vp', TM: 128, TN: 128, RM: 8, RN: 8, BK: 8, vec: true, prefetch: true },
+  t128vp16: { name: 't128vp16', TM: 128, TN: 128, RM: 8, RN: 8, BK: 16, vec: true, prefetch: true },
 };
 let forcedTile: Tile | null = null;
 
@@ -201,8 +205,8 @@ function tileWGSL(params: Params, rb: number, t: Tile, la: Load, lb: Load): stri
   const TX = TN / RN, TY = TM / RM, WG = TX * TY;
   const NQ = RN / 4; // vec4 accumulators per row
   // ---- loading As (TM x BK) and Bs (BK x TN): each thread loads (TM*BK)/WG (resp. (BK*TN)/WG) elements.
-  const loadA = loadTile('a', la, TM, BK, WG, 'tm0', 'M', 'ars', 'acs', 'pg_ao', 'As');
-  const loadB = loadTile('b', lb, TN, BK, WG, 'tn0', 'N', 'bcs', 'brs', 'pg_bo', 'Bs');
+  const loadA = tileLoader('a', la, TM, BK, WG, 'tm0', 'M', 'ars', 'acs', 'pg_ao', 'As', false);
+  const loadB = tileLoader('b', lb, TN, BK, WG, 'tn0', 'N', 'bcs', 'brs', 'pg_bo', 'Bs', false);
   const accDecl: string[] = [];
   for (let i = 0; i < RM; i++) for (let q = 0; q < NQ; q++) accDecl.push(`  var acc${i}_${q} = vec4<f32>(0.0);`);
   const inner: string[] = [];
@@ -218,61 +222,46 @@ function tileWGSL(params: Params, rb: number, t: Tile, la: Load, lb: Load): stri
       stores.push(`  { let m = tm0 + ty + ${i * TY}u; let n = tn0 + tx + ${j * TX}u; if (m < M && n < N) { pg_c[cbase + m * N + n] = acc${i}_${j >> 2}[${j & 3}]; } }`);
   const smem = `var<workgroup> As: array<f32, ${TM * BK}>;\nvar<workgroup> Bs: array<f32, ${TN * BK}>;`;
   const layout = `  let tx = lid % ${TX}u;\n  let ty = lid / ${TX}u;`;
-  return tileKernel(params, rb, la, lb, t, WG, smem, layout, accDecl, loadA + loadB, inner, stores);
+  return tileKernel(params, rb, la, lb, t, WG, smem, layout, accDecl, [loadA, loadB], inner, stores);
 }
 
 /**
- * WGSL loading one operand's tile into shared memory `dst` laid out [k][r] (r = row of A / column
- * of B, `T` of them; `rs`/`ks` are the operand's strides along r and k; `lim` bounds r).
+ * WGSL moving one operand's tile into shared memory `dst` laid out [k][r] (r = row of A / column
+ * of B, `T` of them; `rs`/`ks` are the operand's strides along r and k; `lim` bounds r), in two
+ * halves: `fetch(kb)` reads the tile starting at k = kb from global memory into per-thread
+ * registers (`decls`), and `store` writes those registers into shared memory. Plain kernels run
+ * them back to back; prefetching kernels fetch the next tile while computing on this one.
  */
-function loadTile(op: 'a' | 'b', mode: Load, T: number, BK: number, WG: number, r0: string, lim: string, rs: string, ks: string, base: string, dst: string, vecSmem = false): string {
+function tileLoader(op: 'a' | 'b', mode: Load, T: number, BK: number, WG: number, r0: string, lim: string, rs: string, ks: string, base: string, dst: string, vecSmem: boolean) {
   const src = `pg_${op}`;
-  const lines: string[] = [];
   // One element into shared memory at [k][r]: a scalar array, or a vec4 array of 4 adjacent r.
   const put = (k: string, r: string, v: string) =>
     vecSmem ? `${dst}[(${k}) * ${T / 4}u + (${r}) / 4u][(${r}) % 4u] = ${v};` : `${dst}[(${k}) * ${T}u + ${r}] = ${v};`;
-  if (mode === 'scalar') {
-    const per = (T * BK) / WG;
-    // Coalesce along k when k is the operand's contiguous dim, else along r.
-    for (let j = 0; j < per; j++) {
-      lines.push(`    {
-      let e = lid + ${j * WG}u;
-      var r: u32; var k: u32;
-      if (${ks} == 1) { r = e / ${BK}u; k = e % ${BK}u; } else { k = e / ${T}u; r = e % ${T}u; }
-      let gr = ${r0} + r; let gk = k0 + k;
-      var v = 0.0;
-      if (gr < ${lim} && gk < kend) { v = ${src}[u32(${base} + i32(gr) * ${rs} + i32(gk) * ${ks})]; }
-      ${put('k', 'r', 'v')}
-    }`);
-    }
-  } else if (mode === 'vecK') {
-    // Contiguous along k: each vec4 covers 4 consecutive k of one r.
-    const per = (T * BK) / 4 / WG;
-    for (let j = 0; j < per; j++) {
-      lines.push(`    {
-      let e = lid + ${j * WG}u;
-      let r = e / ${BK / 4}u; let k = (e % ${BK / 4}u) * 4u;
-      let gr = ${r0} + r; let gk = k0 + k;
-      var v = vec4<f32>(0.0);
-      if (gr < ${lim} && gk < kend) { v = ${src}[u32(${base} + i32(gr) * ${rs} + i32(gk)) / 4u]; }
-      ${put('k', 'r', 'v.x')} ${put('k + 1u', 'r', 'v.y')} ${put('k + 2u', 'r', 'v.z')} ${put('k + 3u', 'r', 'v.w')}
-    }`);
-    }
-  } else {
-    // Contiguous along r: each vec4 covers 4 consecutive r of one k.
-    const per = (T * BK) / 4 / WG;
-    for (let j = 0; j < per; j++) {
-      lines.push(`    {
-      let e = lid + ${j * WG}u;
-      let k = e / ${T / 4}u; let r = (e % ${T / 4}u) * 4u;
-      let gr = ${r0} + r; let gk = k0 + k;
-      var v = vec4<f32>(0.0);
-      if (gr < ${lim} && gk < kend) { v = ${src}[u32(${base} + i32(gr) + i32(gk) * ${ks}) / 4u]; }
-      ${vecSmem ? `${dst}[k * ${T / 4}u + r / 4u] = v;` : `${dst}[k * ${T}u + r] = v.x; ${dst}[k * ${T}u + r + 1u] = v.y; ${dst}[k * ${T}u + r + 2u] = v.z; ${dst}[k * ${T}u + r + 3u] = v.w;`}
-    }`);
-    }
+  const per = mode === 'scalar' ? (T * BK) / WG : (T * BK) / 4 / WG;
+  const ty = mode === 'scalar' ? 'f32' : 'vec4<f32>';
+  // Which (r, k) of the tile thread `lid` handles in its j-th load, coalesced along the contiguous dim.
+  const where = (j: number) => {
+    const e = `let e = lid + ${j * WG}u;`;
+    if (mode === 'scalar') return `${e} var r: u32; var k: u32; if (${ks} == 1) { r = e / ${BK}u; k = e % ${BK}u; } else { k = e / ${T}u; r = e % ${T}u; }`;
+    if (mode === 'vecK') return `${e} let r = e / ${BK / 4}u; let k = (e % ${BK / 4}u) * 4u;`; // 4 consecutive k of one r
+    return `${e} let k = e / ${T / 4}u; let r = (e % ${T / 4}u) * 4u;`; // vecMN: 4 consecutive r of one k
+  };
+  const addr = mode === 'scalar' ? `u32(${base} + i32(gr) * ${rs} + i32(gk) * ${ks})`
+    : mode === 'vecK' ? `u32(${base} + i32(gr) * ${rs} + i32(gk)) / 4u` : `u32(${base} + i32(gr) + i32(gk) * ${ks}) / 4u`;
+  const reg = (j: number) => `pf_${op}${j}`;
+  const decls: string[] = [], fetch: string[] = [], store: string[] = [];
+  for (let j = 0; j < per; j++) {
+    decls.push(`  var ${reg(j)}: ${ty};`);
+    fetch.push(`    { ${where(j)} let gr = ${r0} + r; let gk = KB + k;
+      ${reg(j)} = ${ty}(0.0); if (gr < ${lim} && gk < kend) { ${reg(j)} = ${src}[${addr}]; } }`);
+    const v = reg(j);
+    const w = mode === 'scalar' ? put('k', 'r', v)
+      : mode === 'vecK' ? `${put('k', 'r', `${v}.x`)} ${put('k + 1u', 'r', `${v}.y`)} ${put('k + 2u', 'r', `${v}.z`)} ${put('k + 3u', 'r', `${v}.w`)}`
+      : vecSmem ? `${dst}[k * ${T / 4}u + r / 4u] = ${v};`
+      : `${dst}[k * ${T}u + r] = ${v}.x; ${dst}[k * ${T}u + r + 1u] = ${v}.y; ${dst}[k * ${T}u + r + 2u] = ${v}.z; ${dst}[k * ${T}u + r + 3u] = ${v}.w;`;
+    store.push(`    { ${where(j)} ${w} }`);
   }
-  return lines.join('\n') + '\n';
+  return { decls: decls.join('\n'), fetch: (kb: string) => fetch.join('\n').replaceAll('KB + k', `${kb} + k`) + '\n', store: store.join('\n') + '\n' };
 }
 
 /**
@@ -286,8 +275,8 @@ function tileVecWGSL(params: Params, rb: number, t: Tile, la: Load, lb: Load): s
   const TX = TN / RN, TY = TM / RM, WG = TX * TY;
   const GM = RM / 4, GN = RN / 4; // vec4 groups per thread along m and n
   if (TX % 8 !== 0 || (WG / 32) % (TX / 8) !== 0) throw new Error(`matmul tile ${t.name}: thread layout does not fit 8 x 4 warps`);
-  const loadA = loadTile('a', la, TM, BK, WG, 'tm0', 'M', 'ars', 'acs', 'pg_ao', 'As', true);
-  const loadB = loadTile('b', lb, TN, BK, WG, 'tn0', 'N', 'bcs', 'brs', 'pg_bo', 'Bs', true);
+  const loadA = tileLoader('a', la, TM, BK, WG, 'tm0', 'M', 'ars', 'acs', 'pg_ao', 'As', true);
+  const loadB = tileLoader('b', lb, TN, BK, WG, 'tn0', 'N', 'bcs', 'brs', 'pg_bo', 'Bs', true);
   const acc: string[] = [];
   for (let i = 0; i < RM; i++) for (let q = 0; q < GN; q++) acc.push(`  var acc${i}_${q} = vec4<f32>(0.0);`);
   const inner: string[] = [];
@@ -308,7 +297,7 @@ function tileVecWGSL(params: Params, rb: number, t: Tile, la: Load, lb: Load): s
   const layout = `  let w = lid / 32u;
   let tx = (lid % 8u) + (w % ${TX / 8}u) * 8u;
   let ty = ((lid / 8u) % 4u) + (w / ${TX / 8}u) * 4u;`;
-  return tileKernel(params, rb, la, lb, t, WG, smem, layout, acc, loadA + loadB, inner, stores);
+  return tileKernel(params, rb, la, lb, t, WG, smem, layout, acc, [loadA, loadB], inner, stores);
 }
 
 /**
@@ -317,8 +306,20 @@ function tileVecWGSL(params: Params, rb: number, t: Tile, la: Load, lb: Load): s
  * runs `inner` BK times on its accumulators; `stores` writes them out, bounds-checked.
  */
 function tileKernel(params: Params, rb: number, la: Load, lb: Load, t: Tile, WG: number, smem: string, layout: string,
-  acc: string[], loads: string, inner: string[], stores: string[]): string {
+  acc: string[], loaders: ReturnType<typeof tileLoader>[], inner: string[], stores: string[]): string {
   const { TM, TN, BK } = t;
+  const decls = loaders.map((l) => l.decls).join('\n');
+  const fetch = (kb: string) => loaders.map((l) => l.fetch(kb)).join('');
+  const store = loaders.map((l) => l.store).join('');
+  // Prefetch: the next tile's global loads are issued before this tile's multiply-adds, so their
+  // latency hides behind the arithmetic; plain: load, then compute.
+  const loop = t.prefetch
+    ? `${fetch('kbeg')}  for (var k0 = kbeg; k0 < kend; k0 = k0 + ${BK}u) {
+${store}    workgroupBarrier();
+    if (k0 + ${BK}u < kend) {
+${fetch(`k0 + ${BK}u`)}    }`
+    : `  for (var k0 = kbeg; k0 < kend; k0 = k0 + ${BK}u) {
+${fetch('k0')}${store}    workgroupBarrier();`;
   return `${header(params, la, lb)}
 ${smem}
 @compute @workgroup_size(${WG})
@@ -332,8 +333,8 @@ ${params.decls()}  let z = pg_wid.z + b0;
 ${layout}
 ${batchOffsets(rb, 'bz')}  let cbase = z * M * N;
 ${acc.join('\n')}
-  for (var k0 = kbeg; k0 < kend; k0 = k0 + ${BK}u) {
-${loads}    workgroupBarrier();
+${decls}
+${loop}
     for (var kk = 0u; kk < ${BK}u; kk = kk + 1u) {
 ${inner.join('\n')}
     }
