@@ -129,6 +129,13 @@ export const CASES: Case[] = [
   { name: 'scatterAdd int32', tol: 'exact', run: (d) => d.randint(0, 9, [6]).scatterAdd(0, d.randint(0, 6, [20]), d.randint(-5, 5, [20])) },
   { name: 'oneHot', tol: 'exact', run: (d) => pg.oneHot(d.randint(0, 5, [7]), 5) },
   { name: 'argsort / sort / topk', tol: 'exact', run: (d) => { const x = d.randint(0, 6, [4, 25]).float(); return [pg.argsort(x, -1), pg.argsort(x, 0, true), x.sort(1, true).values, x.topk(3).indices, x.topk(3, 0, false).values]; } },
+  { name: 'argsort long rows (bitonic network): ties, NaN, strided, descending, int32, bool', tol: 'exact', run: (d) => {
+    const x = d.randint(0, 50, [3, 1000]).float();
+    const withNan = pg.where(d.randint(0, 20, [700]).eq(0), NaN, d.randn([700]));
+    const tall = d.randn([600, 3]); // sorted along dim 0: a strided row
+    return [pg.argsort(x, -1), pg.argsort(x, -1, true), x.topk(5).indices, x.sort(1).values, pg.argsort(withNan), pg.argsort(withNan, 0, true),
+      pg.argsort(tall, 0), pg.argsort(tall.transpose(), 1, true), pg.argsort(d.randint(-9, 9, [2, 513]), 1), pg.argsort(d.randint(0, 9, [300]).gt(4), 0)];
+  } },
   { name: 'argsort NaN / -0 / strided', tol: 'exact', run: (d) => { const x = d.t([3, NaN, -0, 0, -Infinity, NaN, 1]); return [pg.argsort(x), pg.argsort(x, 0, true), pg.argsort(d.randn([6, 5]).transpose(), 1)]; } },
   // ---------------------------------------------------------------- conv
   { name: 'unfold / conv2d', tol: { rel: 1e-5 }, run: (d) => { const x = d.randn([2, 3, 9, 8]); return [pg.unfold(x, [3, 2], { stride: [2, 1], padding: 1, dilation: [1, 2] }), pg.conv2d(x, d.randn([4, 3, 3, 3]), d.randn([4]), { padding: 1 }), pg.conv2d(x, d.randn([6, 1, 2, 2]), null, { groups: 3, stride: 2 })]; } },

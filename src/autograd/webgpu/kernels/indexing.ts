@@ -76,9 +76,10 @@ ${here}
 /**
  * argsort along `dim` by rank counting: the thread of element i counts the elements that sort
  * before it (smaller, or equal with a smaller index; NaN sorts last, as on the CPU) and writes i
- * at that rank. O(n^2) per row: meant for the short rows of topk/sort in models.
+ * at that rank. O(n^2) per row, one dispatch: used for rows up to BITONIC_MIN long.
  */
 export function argsort(ctx: Ctx, [x]: View[], out: View, { dim, descending }: { dim: number; descending: boolean }): void {
+  if (x.shape[dim] > BITONIC_MIN) return bitonicArgsort(ctx, x, out, dim, descending);
   const r = x.shape.length;
   const n = sizeOf(x.shape);
   const t = wtype(x.dtype);
@@ -105,4 +106,86 @@ ${unravel('gi', r, 'sh', [{ o: 'xo', base: 'xoff', strides: 'xst' }])}  let ci =
 }
 `;
   ctx.launch(`argsort:${r}:${t}:${descending ? 'desc' : 'asc'}:${dim}`, build, p, vals, [ctx.buffer(out), ctx.buffer(x)], grid1d(n, WG));
+}
+
+/** Rows longer than this are sorted with the bitonic network (O(n log^2 n)) instead of rank counting. */
+export const BITONIC_MIN = 256;
+
+/**
+ * argsort of long rows with a bitonic sorting network. Each row is copied into a power-of-two
+ * scratch row of (key, index) pairs (padding pairs have index -1 and sort after everything),
+ * sorted by log2(P)(log2(P)+1)/2 compare-exchange passes, and its indices written out. The order
+ * is total: key (NaN largest, reversed when descending), then index, so the result is exactly the
+ * stable sort the CPU and the rank-counting kernel produce.
+ */
+function bitonicArgsort(ctx: Ctx, x: View, out: View, dim: number, descending: boolean): void {
+  const r = x.shape.length;
+  const len = x.shape[dim];
+  const inner = sizeOf(x.shape.slice(dim + 1));
+  const rows = sizeOf(x.shape) / len;
+  let P = 1;
+  while (P < len) P *= 2;
+  const t = wtype(x.dtype);
+  const keys = ctx.alloc(x.dtype, rows * P), idx = ctx.alloc('int32', rows * P);
+  const kb = keys.data as GPUBuffer, ib = idx.data as GPUBuffer;
+  const order = `alias T = ${t};
+${prelude('pg_isnan()', t)}
+fn pg_less(a: T, b: T) -> bool { return !pg_isnan(a) && (pg_isnan(b) || a < b); }
+fn pg_same(a: T, b: T) -> bool { return (pg_isnan(a) && pg_isnan(b)) || a == b; }
+// (ka, ia) sorts before (kb, ib): real entries before padding (index -1), then by key, then by index.
+fn pg_before(ka: T, ia: i32, kb: T, ib: i32) -> bool {
+  if (ia < 0 || ib < 0) { return ib < 0 && ia >= 0; }
+  if (${descending ? 'pg_less(kb, ka)' : 'pg_less(ka, kb)'}) { return true; }
+  return pg_same(ka, kb) && ia < ib;
+}`;
+  // 1. Scatter each row of x into its scratch row; pad with index -1.
+  const pi = params(`bitonic-init:${r}`, () => [['n', 'u'], ['len', 'u'], ['inner', 'u'], ['pw', 'u'], ['xoff', 'i'], ['sh', 'u', r], ['xst', 'i', r]]);
+  ctx.launch(`bitonic-init:${r}:${t}`, () => `${pi.binding()}
+@group(1) @binding(1) var<storage, read_write> pg_k: array<${t}>;
+@group(1) @binding(2) var<storage, read_write> pg_i: array<i32>;
+@group(1) @binding(3) var<storage, read> pg_x: array<${t}>;
+${main1d(WG)}${pi.decls()}  if (gi >= n) { return; }
+  let row = gi / pw;
+  let c = gi % pw;
+  if (c >= len) { pg_i[gi] = -1; return; }
+  let li = ((row / inner) * len + c) * inner + row % inner; // the element's index in x's logical order
+${unravel('li', r, 'sh', [{ o: 'xo', base: 'xoff', strides: 'xst' }])}  pg_k[gi] = pg_x[u32(xo)];
+  pg_i[gi] = i32(c);
+}
+`, pi, { n: rows * P, len, inner, pw: P, xoff: x.offset, sh: x.shape, xst: x.strides }, [kb, ib, ctx.buffer(x)], grid1d(rows * P, WG));
+  // 2. The network: pass (k, j) compares positions lo and lo + j, ascending where lo & k == 0.
+  const pp = params('bitonic-pass', () => [['n', 'u'], ['half', 'u'], ['k', 'u'], ['j', 'u']]);
+  const pass = () => `${pp.binding()}
+@group(1) @binding(1) var<storage, read_write> pg_k: array<T>;
+@group(1) @binding(2) var<storage, read_write> pg_i: array<i32>;
+${order}
+${main1d(WG)}${pp.decls()}  if (gi >= n) { return; }
+  let row = gi / half;
+  let q = gi % half;
+  let lo = (q / j) * 2u * j + q % j;
+  let a = row * half * 2u + lo;
+  let b = a + j;
+  let ka = pg_k[a]; let ia = pg_i[a]; let kb = pg_k[b]; let ib = pg_i[b];
+  let up = (lo & k) == 0u;
+  if (select(pg_before(ka, ia, kb, ib), pg_before(kb, ib, ka, ia), up)) {
+    pg_k[a] = kb; pg_i[a] = ib; pg_k[b] = ka; pg_i[b] = ia;
+  }
+}
+`;
+  for (let k = 2; k <= P; k *= 2)
+    for (let j = k / 2; j >= 1; j /= 2)
+      ctx.launch(`bitonic-pass:${t}:${descending ? 'desc' : 'asc'}`, pass, pp, { n: (rows * P) / 2, half: P / 2, k, j }, [kb, ib], grid1d((rows * P) / 2, WG));
+  // 3. Indices out, along dim of the contiguous output.
+  const po = params('bitonic-out', () => [['n', 'u'], ['len', 'u'], ['inner', 'u'], ['pw', 'u']]);
+  ctx.launch('bitonic-out', () => `${po.binding()}
+@group(1) @binding(1) var<storage, read_write> pg_out: array<i32>;
+@group(1) @binding(2) var<storage, read> pg_i: array<i32>;
+${main1d(WG)}${po.decls()}  if (gi >= n) { return; }
+  let row = gi / len;
+  let c = gi % len;
+  pg_out[((row / inner) * len + c) * inner + row % inner] = pg_i[row * pw + c];
+}
+`, po, { n: rows * len, len, inner, pw: P }, [ctx.buffer(out), ib], grid1d(rows * len, WG));
+  ctx.release(keys);
+  ctx.release(idx);
 }
