@@ -36,8 +36,8 @@ export type FloatArray = Float32Array | Float64Array;
 
 /** Micro-tile rows (of A / C). packA's unrolled paths assume 4. */
 const MR = 4;
-/** Micro-tile columns (of B / C). packB's unrolled paths assume 4. */
-const NR = 4;
+/** Micro-tile columns (of B / C). packB is packA of B^T, so NR must equal MR. */
+const NR = MR;
 /** K panel length. */
 const KC = 256;
 /** M block (multiple of MR). */
@@ -255,55 +255,10 @@ function packA(a: FloatArray, src: number, rs: number, cs: number, mc: number, k
  * Pack a kc x nc block of B (element (k,j) at b[src + k*rs + j*cs]) into
  * pk[dst..] as ceil(nc/NR) slivers: sliver t holds, for k = 0..kc-1, the NR
  * values B[k, t*NR + c] contiguously. Columns past nc are zero-filled.
+ * That is packA of B^T (rows j, columns k: the strides swap), since NR = MR.
  */
 function packB(b: FloatArray, src: number, rs: number, cs: number, kc: number, nc: number, pk: number[], dst: number): void {
-  const full = nc - (nc % NR);
-  if (Math.abs(cs) <= Math.abs(rs)) {
-    // Contiguous along j (row-major B): KB rows at a time (see packA).
-    for (let k0 = 0; k0 < kc; k0 += KB) {
-      const k1 = Math.min(k0 + KB, kc);
-      for (let j = 0; j < full; j += NR) {
-        let s = src + j * cs + k0 * rs;
-        let d = dst + j * kc + k0 * NR;
-        const c1 = cs, c2 = 2 * cs, c3 = 3 * cs;
-        for (let k = k0; k < k1; k++) {
-          pk[d] = b[s];
-          pk[d + 1] = b[s + c1];
-          pk[d + 2] = b[s + c2];
-          pk[d + 3] = b[s + c3];
-          s += rs;
-          d += NR;
-        }
-      }
-    }
-  } else {
-    // Contiguous along k (B^T of a row-major tensor): NR columns in parallel.
-    for (let j = 0; j < full; j += NR) {
-      let s = src + j * cs;
-      let d = dst + j * kc;
-      const c1 = cs, c2 = 2 * cs, c3 = 3 * cs;
-      for (let k = 0; k < kc; k++) {
-        pk[d] = b[s];
-        pk[d + 1] = b[s + c1];
-        pk[d + 2] = b[s + c2];
-        pk[d + 3] = b[s + c3];
-        s += rs;
-        d += NR;
-      }
-    }
-  }
-  if (full < nc) {
-    const nv = nc - full;
-    let s = src + full * cs;
-    let d = dst + full * kc;
-    for (let k = 0; k < kc; k++) {
-      let c = 0;
-      for (; c < nv; c++) pk[d + c] = b[s + c * cs];
-      for (; c < NR; c++) pk[d + c] = 0;
-      s += rs;
-      d += NR;
-    }
-  }
+  packA(b, src, cs, rs, nc, kc, pk, dst);
 }
 
 /**
