@@ -20,6 +20,7 @@ import {
 } from '../../src/papers/dera/index.js';
 import { dera, THRESHOLDS } from '../../src/papers/dera/experiment.js';
 import type { Result } from '../../src/nn/experiment.js';
+import { claimNamed, expectSameClaims } from '../helpers/claims.js';
 
 const arr = (t: pg.Tensor) => Array.from(t.dataSync(), Number);
 const f64 = (x: number[] | number[][]) => pg.tensor(x, { dtype: 'float64', device: 'cpu' });
@@ -216,13 +217,9 @@ describe('experiment (quick, seed 0): every claim of the issue', () => {
   beforeAll(async () => {
     res = await dera.run({ seed: 0, seeds: [0], mode: 'quick', device: 'cpu', onProgress: () => {} });
   }, 120_000);
-  const claim = (name: string) => {
-    const c = res.claims.find((x) => x.name === name);
-    if (!c) throw new Error(`claim ${name} missing`);
-    return c;
-  };
+  const claim = (name: string) => claimNamed(res.claims, name);
   it('declares and checks the same claims, and writes the figures', () => {
-    expect(res.claims.map((c) => c.name).sort()).toEqual(dera.claims.map((c) => c.name).sort());
+    expectSameClaims(res.claims, dera.claims);
     const names = res.series.map((s) => s.name);
     expect(names).toContain('exact-frontier');
     expect(names).toContain('gpt-frontier');

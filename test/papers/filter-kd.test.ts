@@ -12,6 +12,7 @@ import {
   temperedSoftmax,
 } from '../../src/papers/filter-kd/index.js';
 import { filterKd, SETTINGS } from '../../src/papers/filter-kd/experiment.js';
+import { claimNamed, expectSameClaims } from '../helpers/claims.js';
 
 const rows = async (t: pg.Tensor): Promise<number[][]> => {
   const d = Array.from(await t.data());
@@ -78,13 +79,9 @@ describe('filter-kd: the experiment (quick, seed 0; 3 seeds inside the run)', ()
     expect(SETTINGS.quick.data.noise).toBe(0.3);
   }, 180_000);
 
-  const claim = (name: string) => {
-    const c = result.claims.find((x) => x.name === name);
-    expect(c, name).toBeDefined();
-    return c!;
-  };
+  const claim = (name: string) => claimNamed(result.claims, name);
   it('every declared claim is checked', () => {
-    expect(result.claims.map((c) => c.name).sort()).toEqual(filterKd.claims.map((c) => c.name).sort());
+    expectSameClaims(result.claims, filterKd.claims);
   });
   it('the filtered table is closer to p* than the noisy labels by ≥ 0.05', () => {
     expect(claim('table-closer-to-pstar').threshold).toBe(0.05);

@@ -15,6 +15,7 @@ import {
   stateBytes,
 } from '../../src/papers/head-probing/index.js';
 import { headProbing, SETTINGS } from '../../src/papers/head-probing/experiment.js';
+import { claimNamed, expectSameClaims } from '../helpers/claims.js';
 
 describe('head-probing: method functions', () => {
   it('energy of a uniform prediction is sqrt(1 − 1/K); of a perfect one ≈ 0', async () => {
@@ -109,13 +110,9 @@ describe('head-probing: the experiment (quick, seed 0; 4 seeds inside the run)',
     expect(SETTINGS.quick.taus[SETTINGS.quick.taus.length - 1]).toBe(512);
   }, 180_000);
 
-  const claim = (name: string) => {
-    const c = result.claims.find((x) => x.name === name);
-    expect(c, name).toBeDefined();
-    return c!;
-  };
+  const claim = (name: string) => claimNamed(result.claims, name);
   it('every declared claim is checked', () => {
-    expect(result.claims.map((c) => c.name).sort()).toEqual(headProbing.claims.map((c) => c.name).sort());
+    expectSameClaims(result.claims, headProbing.claims);
   });
   it('energy decreases monotonically with τ in every seed', () => expect(claim('energy-decreases').pass).toBe(true));
   it('Spearman(energy, ‖z − z₀‖) ≥ 0.9 in ≥ 3 of 4 seeds', () => {

@@ -5,6 +5,7 @@ import { validateResult } from '../../src/nn/experiment.js';
 import * as il from '../../src/papers/iterated-learning/index.js';
 import * as nn from '../../src/papers/iterated-learning/neural.js';
 import { iteratedLearning } from '../../src/papers/iterated-learning/experiment.js';
+import { claimNamed, expectSameClaims } from '../helpers/claims.js';
 
 const arr = (t: pg.Tensor): Float64Array => Float64Array.from(t.dataSync());
 
@@ -19,13 +20,12 @@ describe('iterated-learning experiment (quick, seed 0)', () => {
   }, 600_000);
 
   it('declares a check for every claim and nothing else', () => {
-    expect(result.claims.map((c) => c.name).sort()).toEqual(iteratedLearning.claims.map((c) => c.name).sort());
+    expectSameClaims(result.claims, iteratedLearning.claims);
   });
 
   for (const spec of iteratedLearning.claims) {
     it(`claim ${spec.name}`, () => {
-      const c = result.claims.find((x) => x.name === spec.name)!;
-      expect(c, spec.name).toBeDefined();
+      const c = claimNamed(result.claims, spec.name);
       expect(c.pass, `${c.name}: ${c.value} ${c.comparison} ${JSON.stringify(c.threshold)} — ${c.detail}`).toBe(true);
     });
   }

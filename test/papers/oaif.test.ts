@@ -34,6 +34,7 @@ import {
 } from '../../src/papers/oaif/tabular.js';
 import { GPT_TIER, EOS, answerQuality, encode, gptAnnotator, wordToken } from '../../src/papers/oaif/gpt-tier.js';
 import { oaif, THRESHOLDS } from '../../src/papers/oaif/experiment.js';
+import { claimNamed, expectSameClaims } from '../helpers/claims.js';
 
 const f64 = (xs: number[]) => pg.tensor(xs, { dtype: 'float64' });
 const arr = (t: pg.Tensor) => Array.from(t.dataSync() as ArrayLike<number>);
@@ -291,12 +292,11 @@ describe('experiment: every claim (quick, seed 0)', () => {
     result = validateResult(await oaif.run({ seed: 0, seeds: [0], mode: 'quick', device: 'cpu', onProgress: () => {} }), 'oaif');
   }, 600_000);
   it('checks every declared claim exactly once', () => {
-    expect(result.claims.map((c) => c.name).sort()).toEqual(oaif.claims.map((c) => c.name).sort());
+    expectSameClaims(result.claims, oaif.claims);
   });
   for (const spec of oaif.claims)
     it(`${spec.name}: ${spec.description}`, () => {
-      const c = result.claims.find((x) => x.name === spec.name)!;
-      expect(c, spec.name).toBeDefined();
+      const c = claimNamed(result.claims, spec.name);
       expect(c.pass, `${c.name} = ${c.value} (need ${c.comparison} ${JSON.stringify(c.threshold)})`).toBe(true);
     });
   it('thresholds are those of the issue', () => {
