@@ -99,14 +99,7 @@ export function toFloat64Cpu(ts: readonly Tensor[]): Tensor[] {
  * z_k(x_i) (n·K backward passes).
  */
 export function logitJacobian(forward: Forward, params: readonly Tensor[], x: Tensor): Tensor {
-  const ps = toFloat64Cpu(params);
-  const xs = toFloat64Cpu([x])[0]!;
-  try {
-    const n = xs.shape[0]!;
-    const P = numParams(ps);
-    const K = pg.tidy(() => pg.noGrad(() => forward(ps, xs.narrow(0, 0, 1)).shape[1]!));
-    const out = new Float64Array(n * K * P);
-    const argnums = ps.map((_, i) => i);
+  return jacobianInto(forward, params, x, ({ ps, xs, n, K, P, out, argnums }) => {
     for (let i = 0; i < n; i++) {
       const xi = xs.narrow(0, i, 1);
       for (let k = 0; k < K; k++) {
@@ -121,6 +114,22 @@ export function logitJacobian(forward: Forward, params: readonly Tensor[], x: Te
       }
       xi.dispose();
     }
+  });
+}
+
+/** What both Jacobian builders share: float64 CPU copies of params and x, the sizes, the [n, K, P] output. */
+interface JacobianJob { ps: Tensor[]; xs: Tensor; n: number; K: number; P: number; out: Float64Array; argnums: number[] }
+
+/** Runs `fill` on a fresh JacobianJob, returns its output as a tensor, and frees the copies. */
+function jacobianInto(forward: Forward, params: readonly Tensor[], x: Tensor, fill: (job: JacobianJob) => void): Tensor {
+  const ps = toFloat64Cpu(params);
+  const xs = toFloat64Cpu([x])[0]!;
+  try {
+    const n = xs.shape[0]!;
+    const P = numParams(ps);
+    const K = pg.tidy(() => pg.noGrad(() => forward(ps, xs.narrow(0, 0, 1)).shape[1]!));
+    const out = new Float64Array(n * K * P);
+    fill({ ps, xs, n, K, P, out, argnums: ps.map((_, i) => i) });
     return pg.tensor(out, { shape: [n, K, P], dtype: 'float64', device: 'cpu' });
   } finally {
     [...ps, xs].forEach((t) => t.dispose());
@@ -134,14 +143,7 @@ export function logitJacobian(forward: Forward, params: readonly Tensor[], x: Te
  * parameters (mlpForward does: rank-3 weights).
  */
 export function logitJacobianBatched(forward: Forward, params: readonly Tensor[], x: Tensor, chunk = CONFIG.jacobianChunk): Tensor {
-  const ps = toFloat64Cpu(params);
-  const xs = toFloat64Cpu([x])[0]!;
-  try {
-    const n = xs.shape[0]!;
-    const P = numParams(ps);
-    const K = pg.tidy(() => pg.noGrad(() => forward(ps, xs.narrow(0, 0, 1)).shape[1]!));
-    const out = new Float64Array(n * K * P);
-    const argnums = ps.map((_, i) => i);
+  return jacobianInto(forward, params, x, ({ ps, xs, n, K, P, out, argnums }) => {
     for (let start = 0; start < n; start += chunk) {
       const m = Math.min(chunk, n - start);
       pg.tidy(() => {
@@ -161,10 +163,7 @@ export function logitJacobianBatched(forward: Forward, params: readonly Tensor[]
         }
       });
     }
-    return pg.tensor(out, { shape: [n, K, P], dtype: 'float64', device: 'cpu' });
-  } finally {
-    [...ps, xs].forEach((t) => t.dispose());
-  }
+  });
 }
 
 /**
