@@ -33,7 +33,7 @@ export function fromTyped(data: TypedArray, shape: readonly number[], dtype: DTy
 /**
  * An op built from other ops, run in its own tidy scope: its intermediate tensors are freed as it
  * returns, so only the result stays alive (the autograd graph keeps its own references to what
- * backward needs). Without this, `x.softmax()` outside a tidy would leave six tensors to the GC.
+ * backward needs). Without this, `x.softmax()` outside a tidy would leave eight tensors to the GC.
  */
 // (F extends Function, not a call signature: a function expression passed here then keeps the
 // parameter types of its own annotations and defaults instead of being contextually typed `any`.)
