@@ -55,16 +55,20 @@ interface Row { workload: string; size: string; gflop: number; ms: Record<string
 const rows: Row[] = [];
 
 // ---------------------------------------------------------------- matmul
+/** Median ms of an n x n @ n x n product on `device`. */
+async function matmulMs(n: number, device: pg.Device): Promise<number> {
+  const g = new pg.Generator(0);
+  const a = pg.randn([n, n], { generator: g, device }), b = pg.randn([n, n], { generator: g, device });
+  const ms = await time(device, () => pg.tidy(() => { a.matmul(b); }), n >= 2048 ? Math.min(reps, 5) : reps);
+  a.dispose();
+  b.dispose();
+  return ms;
+}
+
 async function matmulRow(n: number) {
   const row: Row = { workload: 'matmul', size: `${n}x${n} @ ${n}x${n}`, gflop: (2 * n ** 3) / 1e9, ms: {} };
-  for (const device of ['webgpu', 'cpu'] as const) {
-    if (device === 'cpu' && (!withCpu || n > 1024)) { row.ms[device] = null; continue; }
-    const g = new pg.Generator(0);
-    const a = pg.randn([n, n], { generator: g, device }), b = pg.randn([n, n], { generator: g, device });
-    row.ms[device] = await time(device, () => pg.tidy(() => { a.matmul(b); }), n >= 2048 ? Math.min(reps, 5) : reps);
-    a.dispose();
-    b.dispose();
-  }
+  for (const device of ['webgpu', 'cpu'] as const)
+    row.ms[device] = device === 'cpu' && (!withCpu || n > 1024) ? null : await matmulMs(n, device);
   rows.push(row);
 }
 
@@ -159,14 +163,7 @@ if (sweep) {
   for (const tile of [null, ...Object.keys(MATMUL_TILES)]) {
     setMatmulTile(tile);
     const cells: string[] = [];
-    for (const n of sizes) {
-      const g = new pg.Generator(0);
-      const a = pg.randn([n, n], { generator: g, device: 'webgpu' }), b = pg.randn([n, n], { generator: g, device: 'webgpu' });
-      const t = await time('webgpu', () => pg.tidy(() => { a.matmul(b); }), Math.min(reps, 5));
-      cells.push(((2 * n ** 3) / (t * 1e6)).toFixed(1));
-      a.dispose();
-      b.dispose();
-    }
+    for (const n of sizes) cells.push(((2 * n ** 3) / ((await matmulMs(n, 'webgpu')) * 1e6)).toFixed(1));
     console.log(`| ${tile ?? 'default'} | ${cells.join(' | ')} |`);
   }
   setMatmulTile(null);
