@@ -187,67 +187,66 @@ export function matmulCpu(
     return;
   }
   const cut = (t: number) => Math.round((len * t) / T / MR) * MR;
+  // Block [lo, lo + w) of the split dim as a sub-product: where its A, B and out start, its M x N.
+  const block = (lo: number, w: number) => byRows
+    ? { aOff: aOff + lo * ars, bOff, outOff: outOff + lo * N, M: w, N }
+    : { aOff, bOff: bOff + lo * bcs, outOff: outOff + lo, M, N: w };
+  const compute = (blk: ReturnType<typeof block>) =>
+    packedMatmul(a, blk.aOff, ars, acs, b, blk.bOff, brs, bcs, out, blk.outOff, N, blk.M, blk.N, K);
 
   // Shared layout: the operand every worker needs in full (B when splitting rows, A when splitting
-  // columns), then per worker its slice of the other operand and its output block.
+  // columns), then per worker its slice of the other operand and its output block, all row-major.
   const f64 = out instanceof Float64Array;
   const bytes = f64 ? 8 : 4;
   const whole = byRows ? K * N : M * K;
-  const parts: { lo: number; hi: number; slice: number; c: number }[] = [];
+  const parts: { blk: ReturnType<typeof block>; slice: number; c: number }[] = [];
   let used = whole * bytes;
   for (let t = 1; t < T; t++) {
     const lo = cut(t), hi = t === T - 1 ? len : cut(t + 1);
-    const sliceLen = byRows ? (hi - lo) * K : K * (hi - lo);
-    const cLen = byRows ? (hi - lo) * N : M * (hi - lo);
-    parts.push({ lo, hi, slice: used, c: used + sliceLen * bytes });
-    used += (sliceLen + cLen) * bytes;
+    const blk = block(lo, hi - lo);
+    const sliceLen = byRows ? blk.M * K : K * blk.N;
+    parts.push({ blk, slice: used, c: used + sliceLen * bytes });
+    used += (sliceLen + blk.M * blk.N) * bytes;
   }
   if (!p.sab || p.sab.byteLength < used) p.sab = new SharedArrayBuffer(Math.max(used, (p.sab?.byteLength ?? 0) * 2));
   const sab = p.sab;
   const view = (byteOff: number, n: number) => floatView(f64, sab, byteOff, n);
 
-  // Copy the inputs the workers need (contiguous, row-major) and post their jobs.
+  // Copy the inputs the workers need and post their jobs.
   if (byRows) copyMatrix(b, bOff, brs, bcs, K, N, view(0, whole));
   else copyMatrix(a, aOff, ars, acs, M, K, view(0, whole));
+  const ctl = p.ctl.buffer as SharedArrayBuffer;
   for (let t = 0; t < parts.length; t++) {
-    const { lo, hi, slice, c } = parts[t];
-    const w = hi - lo;
-    let job: MatmulJob;
-    if (byRows) {
-      copyMatrix(a, aOff + lo * ars, ars, acs, w, K, view(slice, w * K));
-      job = { sab, ctl: p.ctl.buffer as SharedArrayBuffer, slot: t, f64,
-        a: slice, aLen: w * K, ars: K, acs: 1, b: 0, bLen: whole, brs: N, bcs: 1, c, cLen: w * N, M: w, N, K };
-    } else {
-      copyMatrix(b, bOff + lo * bcs, brs, bcs, K, w, view(slice, K * w));
-      job = { sab, ctl: p.ctl.buffer as SharedArrayBuffer, slot: t, f64,
-        a: 0, aLen: whole, ars: K, acs: 1, b: slice, bLen: K * w, brs: w, bcs: 1, c, cLen: M * w, M, N: w, K };
-    }
+    const { blk, slice, c } = parts[t];
+    const { M: m, N: n } = blk;
+    // The worker's A is [a slice or the shared whole], its B [the shared whole or a slice].
+    if (byRows) copyMatrix(a, blk.aOff, ars, acs, m, K, view(slice, m * K));
+    else copyMatrix(b, blk.bOff, brs, bcs, K, n, view(slice, K * n));
+    const job: MatmulJob = { sab, ctl, slot: t, f64,
+      a: byRows ? slice : 0, aLen: m * K, ars: K, acs: 1,
+      b: byRows ? 0 : slice, bLen: K * n, brs: n, bcs: 1,
+      c, cLen: m * n, M: m, N: n, K };
     Atomics.store(p.ctl, t, JOB_PENDING);
     p.workers[t].postMessage(job);
   }
 
   // The calling thread's own block, straight from the source arrays into out.
-  const first = cut(1);
-  if (byRows) packedMatmul(a, aOff, ars, acs, b, bOff, brs, bcs, out, outOff, N, first, N, K);
-  else packedMatmul(a, aOff, ars, acs, b, bOff, brs, bcs, out, outOff, N, M, first, K);
+  compute(block(0, cut(1)));
 
   // Wait for each worker and copy its block into place.
   let failed = false;
   for (let t = 0; t < parts.length; t++) {
     while (Atomics.load(p.ctl, t) === JOB_PENDING) Atomics.wait(p.ctl, t, JOB_PENDING);
-    const { lo, hi, c } = parts[t];
-    const w = hi - lo;
+    const { blk, c } = parts[t];
     if (Atomics.load(p.ctl, t) !== JOB_DONE) {
       // A worker threw (it should not; out of memory is the likely cause). Compute its block
       // here so the result is still right, and stop using the pool.
       failed = true;
-      if (byRows) packedMatmul(a, aOff + lo * ars, ars, acs, b, bOff, brs, bcs, out, outOff + lo * N, N, w, N, K);
-      else packedMatmul(a, aOff, ars, acs, b, bOff + lo * bcs, brs, bcs, out, outOff + lo, N, M, w, K);
+      compute(blk);
       continue;
     }
-    const block = view(c, byRows ? w * N : M * w);
-    if (byRows) out.set(block, outOff + lo * N);
-    else for (let i = 0; i < M; i++) out.set(block.subarray(i * w, (i + 1) * w), outOff + i * N + lo);
+    const res = view(c, blk.M * blk.N);
+    for (let i = 0; i < blk.M; i++) out.set(res.subarray(i * blk.N, (i + 1) * blk.N), blk.outOff + i * N);
   }
   if (failed) {
     console.warn('papergrad: a CPU worker thread failed; large products run single-threaded from now on');
