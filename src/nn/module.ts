@@ -289,11 +289,9 @@ export abstract class Module {
   to(target: Device | DType): this {
     if (target === 'cpu' || target === 'webgpu') {
       // Check first, so a module is never left half moved.
-      for (const m of this.modules())
-        for (const v of Object.values(m))
-          for (const t of Array.isArray(v) ? v : [v])
-            if (isTensor(t) && t.device !== target && !t.storage.backend.readSync)
-              throw new Error(`Module.to: moving from ${t.device} to ${target} needs a readback; use await model.toDevice('${target}')`);
+      for (const t of this.tensorFields())
+        if (t.device !== target && !t.storage.backend.readSync)
+          throw new Error(`Module.to: moving from ${t.device} to ${target} needs a readback; use await model.toDevice('${target}')`);
       return this.applyToTensors((t) => (t.device === target ? t : t.to(target)));
     }
     if (target !== 'float32' && target !== 'float64') throw new Error(`Module.to: can only cast to float32 or float64, got ${target}`);
@@ -306,13 +304,15 @@ export abstract class Module {
    */
   async toDevice(device: Device): Promise<this> {
     const moved = new Map<Tensor, Tensor>();
-    for (const m of this.modules())
-      for (const key of Object.keys(m)) {
-        const v = (m as any)[key];
-        for (const t of Array.isArray(v) ? v : [v])
-          if (isTensor(t) && t.device !== device && !moved.has(t)) moved.set(t, await pg.toDevice(t, device));
-      }
+    for (const t of this.tensorFields()) if (t.device !== device && !moved.has(t)) moved.set(t, await pg.toDevice(t, device));
     return this.applyToTensors((t) => moved.get(t) ?? t);
+  }
+
+  /** Every tensor held in a field (or a field's array) of this module and its submodules: what applyToTensors visits. */
+  private *tensorFields(): Generator<Tensor> {
+    for (const m of this.modules())
+      for (const v of Object.values(m))
+        for (const t of Array.isArray(v) ? v : [v]) if (isTensor(t)) yield t;
   }
 
   /** Casts floating-point parameters and buffers to float64 (for gradcheck). */
