@@ -29,8 +29,8 @@ import {
   type DeviceName,
   type Experiment,
   type Mode,
-} from '../src/nn/experiment.js';
-import { createProgress, type OutStream } from '../src/nn/progress.js';
+} from '../src/experiment/node.js';
+import { createProgress, type OutStream } from '../src/experiment/node.js';
 import { experiments as registered } from '../src/papers/registry.js';
 
 export interface CliOptions {

@@ -5,7 +5,7 @@ export * as optim from './nn/optim-index.js';
 export * as data from './nn/data/index.js';
 export * as stats from './nn/stats.js';
 export * as safetensors from './nn/safetensors.js';
-export * as figures from './nn/svg.js';
+export * as figures from './experiment/svg.js';
 export {
   save, load, saveBytes, loadBytes, toBlob, fromBlob, saveTrainingState, loadTrainingState,
 } from './nn/checkpoint.js';

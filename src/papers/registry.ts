@@ -4,7 +4,7 @@
  * To add a paper: export its Experiment from src/papers/<paper>/experiment.ts (the method itself lives
  * in index.ts, so other papers can import it without the experiment) and list it here.
  */
-import type { Experiment } from '../nn/experiment.js';
+import type { Experiment } from '../experiment/index.js';
 import { example } from './example/index.js';
 import { dera } from './dera/experiment.js';
 import { iteratedLearning } from './iterated-learning/experiment.js';

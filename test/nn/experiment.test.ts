@@ -24,8 +24,8 @@ import {
   type RunnerEvent,
   type SeedRun,
   type Series,
-} from '../../src/nn/experiment.js';
-import { bar, createProgress, estimateRemaining, formatDuration } from '../../src/nn/progress.js';
+} from '../../src/experiment/node.js';
+import { bar, createProgress, estimateRemaining, formatDuration } from '../../src/experiment/node.js';
 import { main, parseArgs } from '../../scripts/reproduce.js';
 import { experiments } from '../../src/papers/registry.js';
 import * as pg from '../../src/autograd/index.js';

@@ -6,7 +6,7 @@ import { existsSync, mkdirSync, mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join, resolve } from 'node:path';
 import { pathToFileURL } from 'node:url';
-import { check, type Experiment, type Result } from '../../src/nn/experiment.js';
+import { check, type Experiment, type Result } from '../../src/experiment/node.js';
 import { main } from '../../scripts/reproduce.js';
 
 const CHROMIUM = '/usr/bin/chromium';

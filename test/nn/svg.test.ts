@@ -14,7 +14,7 @@ import {
   scatterPlot,
   sequentialColor,
   simplexPlot,
-} from '../../src/nn/svg.js';
+} from '../../src/experiment/svg.js';
 
 // ---------------------------------------------------------------------------
 // A small strict XML well-formedness checker (no DTDs, no CDATA).

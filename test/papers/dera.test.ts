@@ -19,7 +19,7 @@ import {
   trainTableKL,
 } from '../../src/papers/dera/index.js';
 import { dera, THRESHOLDS } from '../../src/papers/dera/experiment.js';
-import type { Result } from '../../src/nn/experiment.js';
+import type { Result } from '../../src/experiment/node.js';
 import { claimNamed, expectSameClaims } from '../helpers/claims.js';
 
 const arr = (t: pg.Tensor) => Array.from(t.dataSync(), Number);

@@ -1,6 +1,6 @@
 import { describe, expect, it } from 'vitest';
 import * as pg from '../../src/autograd/index.js';
-import { runJob, type Result } from '../../src/nn/experiment.js';
+import { runJob, type Result } from '../../src/experiment/node.js';
 import { Linear } from '../../src/nn/layers.js';
 import {
   byteDiff,

@@ -1,7 +1,7 @@
 import { beforeAll, describe, expect, it } from 'vitest';
 import * as pg from '../../src/autograd/index.js';
-import type { Result } from '../../src/nn/experiment.js';
-import { validateResult } from '../../src/nn/experiment.js';
+import type { Result } from '../../src/experiment/node.js';
+import { validateResult } from '../../src/experiment/node.js';
 import * as il from '../../src/papers/iterated-learning/index.js';
 import * as nn from '../../src/papers/iterated-learning/neural.js';
 import { iteratedLearning } from '../../src/papers/iterated-learning/experiment.js';

@@ -3,7 +3,7 @@
 // claim of the experiment (quick mode, seed 0).
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import * as pg from '../../src/index.js';
-import { validateResult, type Result } from '../../src/nn/experiment.js';
+import { validateResult, type Result } from '../../src/experiment/node.js';
 import {
   annotatePairs,
   btAnnotator,

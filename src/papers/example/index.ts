@@ -5,7 +5,7 @@
  * in-place SGD under noGrad, tidy) end to end. See README.md.
  */
 import * as pg from '../../autograd/index.js';
-import { check, type Experiment, type Result, type RunOptions } from '../../nn/experiment.js';
+import { check, type Experiment, type Result, type RunOptions } from '../../experiment/index.js';
 import { accuracy, crossEntropy, linearModel, makeSpirals, mlpModel, probabilityGrid, train, type Model, type SpiralConfig, type TrainConfig } from './experiment.js';
 
 export const SETTINGS = {

@@ -7,8 +7,8 @@
  */
 import * as pg from '../../autograd/index.js';
 import { gaussianMixture, injectLabelNoise } from '../../nn/data/index.js';
-import { check, type ClaimCheck, type Experiment, type Result, type RunOptions, type Series } from '../../nn/experiment.js';
-import type { Simplex3 } from '../../nn/svg.js';
+import { check, type ClaimCheck, type Experiment, type Result, type RunOptions, type Series } from '../../experiment/index.js';
+import type { Simplex3 } from '../../experiment/index.js';
 import { onCpu } from '../common/device.js';
 import {
   CONFIG,

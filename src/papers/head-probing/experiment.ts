@@ -5,7 +5,7 @@
  * See README.md.
  */
 import * as pg from '../../autograd/index.js';
-import { check, type ClaimCheck, type Experiment, type Result, type RunOptions, type Series } from '../../nn/experiment.js';
+import { check, type ClaimCheck, type Experiment, type Result, type RunOptions, type Series } from '../../experiment/index.js';
 import type { Module } from '../../nn/module.js';
 import { spearman } from '../../nn/stats.js';
 import {

@@ -6,7 +6,7 @@
  */
 import * as pg from '../../autograd/index.js';
 import type { Tensor } from '../../autograd/index.js';
-import { check, type ClaimCheck, type Experiment, type Result, type RunOptions, type Series, type Table } from '../../nn/experiment.js';
+import { check, type ClaimCheck, type Experiment, type Result, type RunOptions, type Series, type Table } from '../../experiment/index.js';
 import {
   CLASSES,
   CONFIG,

@@ -9,7 +9,7 @@
  */
 import * as pg from '../../autograd/index.js';
 import type { Tensor } from '../../autograd/index.js';
-import { check, type ClaimCheck, type Experiment, type Result, type RunOptions, type Series, type Table } from '../../nn/experiment.js';
+import { check, type ClaimCheck, type Experiment, type Result, type RunOptions, type Series, type Table } from '../../experiment/index.js';
 import { gaussianMixture, injectLabelNoise, plantNearDuplicates } from '../../nn/data/index.js';
 import { symmetricEigen } from '../common/jacobi.js';
 import {

@@ -3,7 +3,7 @@
  * tables, figures and claim checks. See README.md.
  */
 import * as pg from '../../autograd/index.js';
-import { check, type ClaimCheck, type Experiment, type Result, type RunOptions, type Series, type Table } from '../../nn/experiment.js';
+import { check, type ClaimCheck, type Experiment, type Result, type RunOptions, type Series, type Table } from '../../experiment/index.js';
 import { CONFIG, flippedAnnotator, randomAnnotator, yieldToLoop, type LossName } from './index.js';
 import {
   TABULAR,

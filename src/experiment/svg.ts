@@ -853,7 +853,12 @@ export interface ReportSection {
   text?: string;
   tables: { caption: string; columns: string[]; rows: (string | number)[][] }[];
   figures: { caption: string; svg: string }[];
+  /** The paper's claims (they decide the verdict). */
   claims?: ReportClaim[];
+  /** Sanity checks: by-construction facts, shown apart from the claims. */
+  sanity?: ReportClaim[];
+  /** Findings: paper claims measured and not reproduced; `pass` says whether it held here. */
+  findings?: ReportClaim[];
 }
 
 export interface HtmlReportOptions {
@@ -890,6 +895,20 @@ function inlineSvg(svg: string): string {
   return svg.replace(/^\s*<\?xml[^>]*\?>\s*/, '').replace(/^\s*<!DOCTYPE[^>]*>\s*/i, '');
 }
 
+/** A table of checks with a verdict column; findings get their own class (no pass/fail colours). */
+function checksTable(caption: string, first: string, rows: ReportClaim[], verdicts: [string, string], cls?: string): string {
+  const out = [`<table class="${cls ?? 'claims'}"><caption>${escapeXml(caption)}</caption>`];
+  out.push(`<thead><tr><th>${escapeXml(first)}</th><th>Value</th><th>${cls === 'finding' ? "Paper's claim" : 'Threshold'}</th><th>Result</th></tr></thead><tbody>`);
+  for (const c of rows) {
+    const rowCls = cls === 'finding' ? 'finding' : c.pass ? 'pass' : 'fail';
+    out.push(
+      `<tr class="${rowCls}"><td>${escapeXml(c.name)}</td>${cellHtml(c.value)}${cellHtml(c.threshold)}<td class="status">${c.pass ? verdicts[0] : verdicts[1]}</td></tr>`,
+    );
+  }
+  out.push('</tbody></table>');
+  return out.join('\n');
+}
+
 /**
  * One self-contained HTML page: no external CSS, scripts or images. Void
  * elements are self-closed so the page (after the doctype) is also well-formed
@@ -918,17 +937,10 @@ export function htmlReport(opts: HtmlReportOptions): string {
   for (const s of opts.sections) {
     out.push('<section>', `<h2>${escapeXml(s.heading)}</h2>`);
     if (s.text) for (const para of s.text.split(/\n\s*\n/)) out.push(`<p>${escapeXml(para.trim())}</p>`);
-    if (s.claims && s.claims.length) {
-      out.push('<table class="claims"><caption>Claims</caption>');
-      out.push('<thead><tr><th>Claim</th><th>Value</th><th>Threshold</th><th>Result</th></tr></thead><tbody>');
-      for (const c of s.claims) {
-        out.push(
-          `<tr class="${c.pass ? 'pass' : 'fail'}"><td>${escapeXml(c.name)}</td>${cellHtml(c.value)}${cellHtml(c.threshold)}` +
-            `<td class="status">${c.pass ? '✔ PASS' : '✘ FAIL'}</td></tr>`,
-        );
-      }
-      out.push('</tbody></table>');
-    }
+    if (s.claims && s.claims.length) out.push(checksTable('Claims', 'Claim', s.claims, ['✔ PASS', '✘ FAIL']));
+    if (s.sanity && s.sanity.length) out.push(checksTable('Sanity checks (by construction; not reproduced claims)', 'Check', s.sanity, ['✔ PASS', '✘ FAIL']));
+    if (s.findings && s.findings.length)
+      out.push(checksTable('Findings: paper claims measured here and not reproduced (they do not fail the run)', 'Paper claim', s.findings, ['holds here', 'not reproduced'], 'finding'));
     for (const t of s.tables) {
       out.push(`<table><caption>${escapeXml(t.caption)}</caption><thead><tr>`);
       for (const c of t.columns) out.push(`<th>${escapeXml(c)}</th>`);
