@@ -367,15 +367,28 @@ describe('htmlReport', () => {
     });
     expect(html.startsWith('<!DOCTYPE html>')).toBe(true);
     expect(html).not.toContain('<?xml');
-    expect(html).not.toMatch(/<link|<script|src=|href=/);
+    expect(html).not.toMatch(/<link|<script|src=/);
+    for (const m of html.matchAll(/href="([^"]*)"/g)) expect(m[1]).toMatch(/^#/); // in-page links only
     const root = parseXml(html, { allowDoctype: true });
     expect(root.name).toBe('html');
     expect(all(root, (e) => e.name === 'title')[0]!.text).toBe('Report <1>');
     expect(all(root, (e) => e.name === 'h2').map((e) => e.text)).toEqual(['Results & discussion', 'Empty']);
     expect(all(root, (e) => e.name === 'svg').length).toBe(1);
     expect(all(root, (e) => e.name === 'figcaption')[0]!.text).toBe('Figure 1');
-    const rows = all(root, (e) => e.name === 'tr' && (e.attrs.class === 'pass' || e.attrs.class === 'fail'));
+    const section = all(root, (e) => e.name === 'section')[0]!;
+    const rows = all(section, (e) => e.name === 'tr' && (e.attrs.class === 'pass' || e.attrs.class === 'fail'));
     expect(rows.map((r) => r.attrs.class)).toEqual(['pass', 'fail']);
+    // The overview: a table of contents linking each section's anchor, and every claim once more, linked.
+    const ids = all(root, (e) => e.name === 'section').map((e) => e.attrs.id);
+    expect(ids).toEqual(['Results-discussion', 'Empty']);
+    const toc = all(root, (e) => e.name === 'nav')[0]!;
+    expect(all(toc, (e) => e.name === 'a').map((a) => a.attrs.href)).toEqual(['#Results-discussion', '#Empty']);
+    expect(all(toc, (e) => e.name === 'li').map((li) => li.attrs.class)).toEqual(['fail', 'pass']);
+    const summary = all(root, (e) => e.name === 'table' && e.attrs.class === 'summary-claims')[0]!;
+    expect(all(summary, (e) => e.name === 'tr' && e.parent?.name === 'tbody').map((r) => [r.attrs.class, all(r, (x) => x.name === 'td')[1]!.text])).toEqual([
+      ['pass', 'beats baseline'],
+      ['fail', 'converges < 100 steps'],
+    ]);
     expect(html).toContain('✔ PASS');
     expect(html).toContain('✘ FAIL');
     expect(all(root, (e) => e.attrs.class === 'summary fail')[0]!.text).toBe('1 of 2 claims pass');
