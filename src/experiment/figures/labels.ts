@@ -36,12 +36,13 @@ export interface PlacedLabel {
 
 /**
  * A free spot for `text` near (px, py): right, left, above, below and the diagonals, at growing
- * distances. Null when every candidate overlaps one of `taken` or leaves `bounds`. The caller
- * adds the returned box to `taken`.
+ * distances (up to 40 px, or 120 px when `far`). Null when every candidate overlaps one of `taken`
+ * or leaves `bounds`. The caller adds the returned box to `taken`.
  */
-export function placeLabel(px: number, py: number, text: string, size: number, taken: readonly Box[], bounds: Box): PlacedLabel | null {
+export function placeLabel(px: number, py: number, text: string, size: number, taken: readonly Box[], bounds: Box, far = false): PlacedLabel | null {
   const h = size * 0.6; // half a line height, to centre the text vertically
-  for (const [ring, d] of [6, 14, 26, 40].entries()) {
+  const rings = far ? [6, 14, 26, 40, 56, 74, 96, 120] : [6, 14, 26, 40];
+  for (const [ring, d] of rings.entries()) {
     const candidates: [number, number, Anchor][] = [
       [px + d, py + h * 0.6, 'start'],
       [px - d, py + h * 0.6, 'end'],

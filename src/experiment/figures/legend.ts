@@ -56,11 +56,11 @@ const GAP = 3; // extra px between entries
 const TEXT_X = 28; // text starts this far right of the swatch's left edge
 const MAX_WIDTH = 220;
 
-/** Sizes a legend: at most 220 px wide (names wrap), as tall as its entries need. */
-export function layoutLegend(items: Swatch[], maxWidth = MAX_WIDTH): LegendLayout {
+/** Sizes a legend: between `minWidth` and `maxWidth` (220 px) wide (names wrap), as tall as its entries need. */
+export function layoutLegend(items: Swatch[], maxWidth = MAX_WIDTH, minWidth = 70): LegendLayout {
   if (!items.length) return { items, lines: [], width: 0, height: 0 };
   const widest = Math.max(...items.map((it) => textWidth(it.name, SIZE) + (it.kind === 'note' ? 0 : TEXT_X)));
-  const width = Math.min(maxWidth, Math.max(70, widest + 8));
+  const width = Math.min(maxWidth, Math.max(minWidth, widest + 8));
   const lines = items.map((it) => wrapText(it.name, width - 8 - (it.kind === 'note' ? 0 : TEXT_X), SIZE));
   const height = lines.reduce((h, l) => h + l.length * LINE + GAP, 0);
   return { items, lines, width, height };

@@ -34,19 +34,8 @@ export interface SimplexPlotOptions {
 const LABEL_SIZE = 11;
 
 export function simplexPlot(opts: SimplexPlotOptions): string {
-  // A label with no free spot is replaced by a number, explained in the legend. The legend's new
-  // lines can move the triangle, so the figure is laid out again until the numbered set is stable
-  // (it only grows, so this ends).
-  let numbered: string[] = [];
-  for (;;) {
-    const r = renderSimplex(opts, numbered);
-    if (r.numbered.length === numbered.length) return r.svg;
-    numbered = r.numbered;
-  }
-}
-
-function renderSimplex(opts: SimplexPlotOptions, numbered: readonly string[]): { svg: string; numbered: string[] } {
   const W = opts.width ?? 600;
+  const H0 = opts.height ?? 460;
   const colors = opts.paths.map((p, i) => p.color ?? seriesColor(i));
   const dashes = opts.paths.map((_, i) => seriesDash(i));
   const items: Swatch[] = [];
@@ -57,14 +46,12 @@ function renderSimplex(opts: SimplexPlotOptions, numbered: readonly string[]): {
     items.push(it);
   });
   if (opts.legendNote) items.push({ name: opts.legendNote, color: '#555555', kind: 'note' });
-  numbered.forEach((label, i) => items.push({ name: `${i + 1}: ${label}`, color: '#555555', kind: 'note' }));
-  const legend = layoutLegend(items);
-  const place = placeLegend(W, opts.height ?? 460, legend, 40);
-  const H = place.height;
-  const lw = legend.width;
+  // The legend's column is sized before the labels are placed (they may add notes to it, never
+  // widen it), so the triangle and the labels do not depend on what the legend ends up saying.
+  const lw = layoutLegend(items, 220, opts.markers?.length ? 160 : 70).width;
   const vl = opts.vertexLabels ?? ['class 0', 'class 1', 'class 2'];
   const availW = W - 40 - lw;
-  const availH = H - 40 - 60; // room for the title and the vertex labels
+  const availH = H0 - 40 - 60; // room for the title and the vertex labels
   const side = Math.max(10, Math.min(availW, (availH * 2) / Math.sqrt(3)));
   const th = (side * Math.sqrt(3)) / 2;
   const cx = 20 + availW / 2;
@@ -87,11 +74,11 @@ function renderSimplex(opts: SimplexPlotOptions, numbered: readonly string[]): {
   };
   const lerp = (p: [number, number], q: [number, number], t: number): [number, number] => [p[0] + (q[0] - p[0]) * t, p[1] + (q[1] - p[1]) * t];
 
-  const body: string[] = [svgOpen(W, H, opts.title)];
-  const bounds: Box = { x0: 2, y0: 2, x1: W - 2, y1: H - 2 };
-  // Everything a point label must not cover: title, legend, vertex labels, markers, path ends.
+  const body: string[] = [];
+  // Labels stay left of the legend's column; they must not cover the title, the vertex labels,
+  // the markers or the ends of the paths either.
+  const bounds: Box = { x0: 2, y0: 2, x1: W - 2 - (lw ? lw + 6 : 0), y1: H0 - 2 };
   const taken: Box[] = [textBox(W / 2, 22, opts.title, 15, 'middle')];
-  if (lw) taken.push({ x0: place.x - 4, y0: place.y, x1: place.x + lw, y1: place.y + legend.height });
 
   // Grid: lines of constant p_k at 0.2 … 0.8 (parallel to the side opposite vertex k).
   const grid: string[] = [];
@@ -160,16 +147,25 @@ function renderSimplex(opts: SimplexPlotOptions, numbered: readonly string[]): {
   }
   const mr = 5;
   for (const m of markers) taken.push({ x0: m.xy[0] - mr, y0: m.xy[1] - mr, x1: m.xy[0] + mr, y1: m.xy[1] + mr });
-  const allNumbered = [...numbered];
+  // A label with no free spot becomes a number, explained in the legend; a marker where not even
+  // a number fits stays unlabelled, and the legend says that too.
+  const numbered: string[] = [];
+  const unlabelled: string[] = [];
   for (const m of markers) {
     const [x, y] = m.xy;
     const cross = `<path d="M${px(x - mr)} ${px(y - mr)}L${px(x + mr)} ${px(y + mr)}M${px(x - mr)} ${px(y + mr)}L${px(x + mr)} ${px(y - mr)}" stroke="${escapeXml(m.color)}" stroke-width="2"/>`;
     let text = m.label;
     let spot = numbered.includes(text) ? null : placeLabel(x, y, text, LABEL_SIZE, taken, bounds);
     if (!spot) {
-      if (!allNumbered.includes(m.label)) allNumbered.push(m.label);
-      text = String(allNumbered.indexOf(m.label) + 1);
-      spot = placeLabel(x, y, text, LABEL_SIZE, taken, bounds) ?? { x: x + 7, y: y - 6, anchor: 'start', box: textBox(x + 7, y - 6, text, LABEL_SIZE, 'start'), ring: 0 };
+      const k = numbered.includes(m.label) ? numbered.indexOf(m.label) : numbered.length;
+      text = String(k + 1);
+      spot = placeLabel(x, y, text, LABEL_SIZE, taken, bounds, true);
+      if (spot && k === numbered.length) numbered.push(m.label);
+    }
+    if (!spot) {
+      if (!unlabelled.includes(m.label)) unlabelled.push(m.label);
+      body.push(`<g class="marker">${cross}</g>`);
+      continue;
     }
     taken.push(spot.box);
     let leader = '';
@@ -181,7 +177,11 @@ function renderSimplex(opts: SimplexPlotOptions, numbered: readonly string[]): {
     }
     body.push(`<g class="marker">${cross}${leader}<text class="point-label" x="${px(spot.x)}" y="${px(spot.y)}" text-anchor="${spot.anchor}" font-size="${LABEL_SIZE}">${escapeXml(text)}</text></g>`);
   }
+  const notes: Swatch[] = numbered.map((label, i) => ({ name: `${i + 1}: ${label}`, color: '#555555', kind: 'note' }));
+  if (unlabelled.length) notes.push({ name: `not labelled (no room): ${unlabelled.join(', ')}`, color: '#555555', kind: 'note' });
+  const legend = layoutLegend([...items, ...notes], lw, lw);
+  const place = placeLegend(W, H0, legend, 40);
   body.push(drawLegend(legend, place.x, place.y));
   body.push('</svg>');
-  return { svg: body.join(''), numbered: allNumbered };
+  return svgOpen(W, place.height, opts.title) + body.join('');
 }

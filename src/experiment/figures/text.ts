@@ -28,12 +28,29 @@ export function px(n: number): string {
 export const FONT = 'system-ui, -apple-system, Segoe UI, Helvetica, Arial, sans-serif';
 
 /**
- * Estimated width of `s` at font size `size`. 0.6 em per character is above the average glyph of
- * the sans-serif fonts above (about 0.5 em), so boxes laid out with it hold the real text; the
- * Chromium test of the report measures the rendered text against these boxes.
+ * Width of one character in ems, from DejaVu Sans (the sans-serif fallback on Linux and among the
+ * widest of the fonts in FONT), rounded up: text laid out with these widths fits the boxes made
+ * for it with the fonts above. The Chromium test of the report measures the rendered text.
  */
+function charEm(ch: string): number {
+  const c = ch.codePointAt(0)!;
+  if (c >= 0x300 && c <= 0x36f) return 0; // combining marks (q̄) sit on the previous letter
+  if ("ijlIJ'.,:;|! ".includes(ch)) return 0.34;
+  if ('ftr()[]{}-/"'.includes(ch)) return 0.46;
+  if (ch === 'm' || ch === 'W' || ch === 'M' || ch === '@' || ch === '—' || ch === '%') return 1;
+  if (ch === 'w' || '#=±≤≥∈<>&+~^‖'.includes(ch)) return 0.9;
+  if (ch >= '0' && ch <= '9') return 0.64;
+  if (ch >= 'a' && ch <= 'z') return 0.64;
+  if (ch >= 'A' && ch <= 'Z') return 0.8;
+  if (c >= 0x2e80) return 1; // CJK and other full-width scripts
+  return 0.72;
+}
+
+/** Estimated width of `s` at font size `size` (see charEm). */
 export function textWidth(s: string, size: number): number {
-  return [...s].length * size * 0.6;
+  let em = 0;
+  for (const ch of s) em += charEm(ch);
+  return em * size;
 }
 
 /**
@@ -41,23 +58,22 @@ export function textWidth(s: string, size: number): number {
  * inside a word where one word alone is too wide.
  */
 export function wrapText(s: string, maxWidth: number, size: number): string[] {
-  const perLine = Math.max(1, Math.floor(maxWidth / (size * 0.6) + 1e-9));
+  const fits = (t: string): boolean => textWidth(t, size) <= maxWidth + 1e-9;
   const lines: string[] = [];
   let cur = '';
   for (const word of s.split(/\s+/).filter(Boolean)) {
-    let w = [...word];
     const candidate = cur ? `${cur} ${word}` : word;
-    if ([...candidate].length <= perLine) {
+    if (fits(candidate)) {
       cur = candidate;
       continue;
     }
     if (cur) lines.push(cur);
     cur = '';
-    while (w.length > perLine) {
-      lines.push(w.slice(0, perLine).join(''));
-      w = w.slice(perLine);
+    // A word wider than a line: cut it where the next character would not fit.
+    for (const ch of word) {
+      if (cur && !fits(cur + ch)) (lines.push(cur), (cur = ''));
+      cur += ch;
     }
-    cur = w.join('');
   }
   if (cur || !lines.length) lines.push(cur);
   return lines;
