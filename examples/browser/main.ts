@@ -61,18 +61,19 @@ async function train(): Promise<void> {
 
   // Accuracy, and the predicted class over a grid of the plane.
   const acc = pg.tidy(() => model.forward(x).argmax(-1).eq(y).float().mean());
-  state.accuracy = await acc.item();
+  const accuracy = await acc.item();
+  state.accuracy = accuracy;
   acc.dispose();
   const n = 32;
   const pts: number[] = [];
   for (let i = 0; i < n; i++) for (let j = 0; j < n; j++) pts.push(-5 + (10 * j) / (n - 1), 5 - (10 * i) / (n - 1));
   const grid = pg.tensor(pts, { dtype: 'float32' }).reshape([n * n, 2]).to(state.device);
   const cls = pg.tidy(() => model.forward(grid).argmax(-1));
-  const c = Array.from(await cls.data());
+  const c = Array.from(await cls.data(), Number);
   cls.dispose();
   grid.dispose();
   $('regions').innerHTML = pg.figures.heatmap({
-    title: `Predicted class (training accuracy ${(100 * state.accuracy).toFixed(1)}%)`,
+    title: `Predicted class (training accuracy ${(100 * accuracy).toFixed(1)}%)`,
     values: Array.from({ length: n }, (_, i) => c.slice(i * n, (i + 1) * n)),
     xLabels: [],
     yLabels: [],
@@ -80,7 +81,7 @@ async function train(): Promise<void> {
     width: 560,
     height: 400,
   });
-  $('step').textContent += ` — done, accuracy ${(100 * state.accuracy).toFixed(1)}%`;
+  $('step').textContent += ` — done, accuracy ${(100 * accuracy).toFixed(1)}%`;
 }
 
 train()
