@@ -6,11 +6,12 @@
  *    differs) and each cell becomes
  *      - the value itself when it is the same in every seed,
  *      - "mean ± s.e." for a numeric column (the per-seed values are kept in `stats`),
- *      - "a (seeds 0, 2) · b (seed 1)" for a categorical column: text, seed ids, method names, a
- *        selected hyperparameter … are never averaged;
+ *      - "a (seeds 0, 2) · b (seed 1)" for text and for a categorical column: seed ids, method
+ *        names, a selected hyperparameter … are never averaged;
  *  - tables whose rows cannot be matched are shown once per seed.
- * Categorical columns: those the table lists in `categorical`, those whose name is `seed`, `run`
- * or says the value was picked (`best …`, `selected …`, `chosen …`), and any column with text.
+ * Categorical columns: those the table lists in `categorical`, and those whose name is `seed`,
+ * `run` or says the value was picked (`best …`, `selected …`, `chosen …`). A cell that is text in
+ * some seed (a name, a "-" placeholder) is never averaged either.
  */
 import { formatNumber } from './svg.js';
 import type { Result, Table } from './types.js';
@@ -52,15 +53,10 @@ export interface AggregatedTable extends Table {
 /** Column names that are categorical by default: seed ids, run ids, and values that were picked. */
 export const DEFAULT_CATEGORICAL = /^(seeds?|run|run seed)$|^(best|selected|chosen)\b|\b(seed|seeds)$/i;
 
-/** Which columns of `t` are never averaged (see the module comment). */
-export function categoricalColumns(t: Table, tablesOfOtherSeeds: readonly Table[] = []): boolean[] {
+/** Which columns of `t` are never averaged, even where they hold numbers (see the module comment). */
+export function categoricalColumns(t: Table): boolean[] {
   const declared = new Set(t.categorical ?? []);
-  return t.columns.map(
-    (c, j) =>
-      declared.has(c) ||
-      DEFAULT_CATEGORICAL.test(c.trim()) ||
-      [t, ...tablesOfOtherSeeds].some((x) => x.rows.some((r) => typeof r[j] !== 'number')),
-  );
+  return t.columns.map((c) => declared.has(c) || DEFAULT_CATEGORICAL.test(c.trim()));
 }
 
 const seedColumn = (t: Table): number => t.columns.findIndex((c) => /^seed$/i.test(c.trim()));
@@ -122,7 +118,7 @@ function aggregateTable(name: string, per: { seed: number; t: Table }[], nRuns: 
   }
   const rowsPer = matchRows(per.map((p) => p.t));
   if (!rowsPer) return per.map((p) => ({ ...p.t, name: `${name} (seed ${p.seed})` }));
-  const cat = categoricalColumns(first, per.slice(1).map((p) => p.t));
+  const cat = categoricalColumns(first);
   let averaged = false;
   const stats: (CellStats | null)[][] = [];
   const rows = rowsPer[0]!.map((row, i) => {

@@ -40,7 +40,7 @@ export interface Table {
   /**
    * Columns that are never averaged over seeds, e.g. a selected hyperparameter: where the seeds
    * differ the cell lists each value with its seeds. Columns named `seed` or `run`, or
-   * `best …` / `selected …` / `chosen …`, and columns with text are categorical without being listed.
+   * `best …` / `selected …` / `chosen …` are categorical without being listed; text is never averaged.
    */
   categorical?: string[];
 }

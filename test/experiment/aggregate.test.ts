@@ -170,6 +170,11 @@ describe('categorical table columns are never averaged', () => {
     ]);
   });
 
+  it('a text placeholder in one row does not stop the numbers of the other rows being averaged', () => {
+    const t = tableOf((s) => ({ name: 'gens', columns: ['generation', 'fit KL'], rows: [[0, '-'], [1, 0.1 * (s + 1)]] }));
+    expect(t.rows).toEqual([[0, '-'], [1, '0.2 ± 0.058']]);
+  });
+
   it('a table with a seed column stacks the seeds\' rows instead of averaging them', () => {
     const own = tableOf((s) => ({ name: 'per seed', columns: ['seed', 'acc'], rows: [[s, 0.5 + s]] }));
     expect(own.name).toBe('per seed (rows of seeds 0, 1, 2)');

@@ -56,6 +56,7 @@ tr.fail td.status{color:#b00020;font-weight:700}
 nav.toc{background:#f7f7f7;border:1px solid #ddd;padding:.4em 1em;margin:1em 0}
 nav.toc li.fail a{color:#b00020}
 a.top{font-size:.85em}
+td.status,table[class^=summary-] td:first-child{white-space:nowrap}
 `.trim();
 
 function cellHtml(v: string | number): string {
@@ -150,7 +151,9 @@ export function htmlReport(opts: HtmlReportOptions): string {
     out.push('<nav class="toc"><strong>Contents</strong><ol>');
     for (const { s, id } of withIds) {
       const ok = sectionPasses(s);
-      out.push(`<li class="${ok ? 'pass' : 'fail'}"><a href="#${id}">${escapeXml(s.heading)}</a>${ok ? '' : ' ✘'}</li>`);
+      const claims = s.claims ?? [];
+      const count = claims.length ? ` — ${claims.filter((c) => c.pass).length} of ${claims.length} claims pass` : '';
+      out.push(`<li class="${ok ? 'pass' : 'fail'}"><a href="#${id}">${escapeXml(s.heading)}</a>${escapeXml(count)}${ok ? '' : ' ✘'}</li>`);
     }
     out.push('</ol></nav>');
   }
