@@ -307,9 +307,15 @@ export class Identity extends Module {
 export class ReLU extends Module {
   forward(x: Tensor): Tensor { return x.relu(); }
 }
-/** GELU, tanh approximation (GPT-2; PyTorch's GELU(approximate='tanh')). */
+/** GELU: exact x Φ(x) by default (PyTorch's nn.GELU()); {approximate: 'tanh'} for GPT-2's form. */
 export class GELU extends Module {
-  forward(x: Tensor): Tensor { return x.gelu(); }
+  readonly approximate: 'none' | 'tanh';
+  constructor(opts: { approximate?: 'none' | 'tanh' } = {}) {
+    super();
+    this.approximate = opts.approximate ?? 'none';
+    if (this.approximate !== 'none' && this.approximate !== 'tanh') throw new Error(`GELU: approximate must be 'none' or 'tanh', got ${JSON.stringify(this.approximate)}`);
+  }
+  forward(x: Tensor): Tensor { return x.gelu({ approximate: this.approximate }); }
 }
 export class Tanh extends Module {
   forward(x: Tensor): Tensor { return x.tanh(); }
@@ -335,7 +341,8 @@ export class LeakyReLU extends Module {
   forward(x: Tensor): Tensor { return pg.where(x.gt(0), x, x.mul(this.negativeSlope)); }
 }
 
-export type ActivationName = 'relu' | 'gelu' | 'tanh' | 'sigmoid' | 'silu' | 'softplus' | 'identity' | 'leakyRelu';
+/** 'gelu' is the exact GELU (PyTorch's default), 'geluTanh' its tanh approximation (GPT-2). */
+export type ActivationName = 'relu' | 'gelu' | 'geluTanh' | 'tanh' | 'sigmoid' | 'silu' | 'softplus' | 'identity' | 'leakyRelu';
 
 /** A fresh activation module by name (or from a factory). */
 export function activation(a: ActivationName | (() => Module)): Module {
@@ -343,6 +350,7 @@ export function activation(a: ActivationName | (() => Module)): Module {
   switch (a) {
     case 'relu': return new ReLU();
     case 'gelu': return new GELU();
+    case 'geluTanh': return new GELU({ approximate: 'tanh' });
     case 'tanh': return new Tanh();
     case 'sigmoid': return new Sigmoid();
     case 'silu': return new SiLU();

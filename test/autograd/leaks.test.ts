@@ -46,7 +46,7 @@ const CASES: [string, (x: pg.Tensor) => unknown][] = [
   ['maximum scalar', (x) => x.maximum(0)], ['softmax', (x) => x.softmax(-1)], ['logSoftmax', (x) => x.logSoftmax(-1)],
   ['var', (x) => x.var(1)], ['std', (x) => x.std(1)], ['logsumexp', (x) => x.logsumexp(1)], ['mean', (x) => x.mean(1)],
   ['mean of int32', () => ids.mean()], ['prod', (x) => x.prod(1)], ['cumsum', (x) => x.cumsum(1)], ['max', (x) => x.max(1)],
-  ['argmax', (x) => x.argmax(1)], ['sum', (x) => x.sum()], ['gelu', (x) => x.gelu()], ['sigmoid', (x) => x.sigmoid()],
+  ['argmax', (x) => x.argmax(1)], ['sum', (x) => x.sum()], ['gelu', (x) => x.gelu()], ['gelu tanh', (x) => x.gelu({ approximate: 'tanh' })], ['erf', (x) => x.erf()], ['sigmoid', (x) => x.sigmoid()],
   ['logicalNot of float', (x) => x.logicalNot()], ['matmul', (x) => x.matmul(xT)], ['matmul with a vector', (x) => x.matmul(v6)],
   ['matmul int32 @ float', () => ids.matmul(ones23)],
   ['conv2d', () => pg.conv2d(img, w, null, { padding: 1 })], ['maxPool2d', () => pg.maxPool2d(img, 2)], ['avgPool2d', () => pg.avgPool2d(img, 2)],

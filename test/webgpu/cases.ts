@@ -54,6 +54,7 @@ const unaryUlp: [string, number, (d: Dev) => pg.Tensor][] = [
   ['sigmoid', 3, (d) => d.randn([40, 25], 5)],
   ['silu', 4, (d) => d.randn([40, 25], 5)],
   ['softplus', 3, (d) => d.randn([40, 25], 5)],
+  ['erf', 1, (d) => d.randn([40, 25], 2)],
 ];
 
 export const CASES: Case[] = [
@@ -85,7 +86,11 @@ export const CASES: Case[] = [
   ...unaryUlp.map(([op, ulp, make]): Case => ({ name: `${op}`, tol: { ulp }, run: (d) => (make(d) as any)[op]() })),
   // gelu: float32 rounding of the argument 2z = 2c(x + 0.044715 x^3) costs about |2z| ulp (measured 15 here); below x = -5 the
   // CPU's own double formula (1 + tanh z) underflows to 0 while the true value is ~1e-16: `tiny` covers that.
-  { name: 'gelu', tol: { ulp: 32, tiny: 1e-12 }, run: (d) => d.randn([40, 25], 2).gelu() },
+  { name: 'gelu tanh', tol: { ulp: 32, tiny: 1e-12 }, run: (d) => d.randn([40, 25], 2).gelu({ approximate: 'tanh' }) },
+  // exact gelu = (x/2)(1 + erf(x/√2)): erf within 1 ulp, then 1 + erf cancels for x < 0 (below x = -5.4 float32
+  // erf is -1 and the result 0 on both backends); `tiny` covers the cancellation near there.
+  { name: 'gelu (erf)', tol: { ulp: 8, tiny: 1e-6 }, run: (d) => d.randn([40, 25], 2).gelu() },
+  { name: 'erf special values', tol: 'exact', run: (d) => d.t([0, -0, Infinity, -Infinity, NaN, 4, -4, 3.92, 100]).erf() },
   { name: 'pow real exponents', tol: { ulp: 16 }, run: (d) => d.rand([20, 20], 0.1, 10).pow(d.rand([20], -3, 3)) },
   { name: 'pow negative base, integer exponent', tol: { ulp: 8 }, run: (d) => d.rand([4, 5], -4, -0.25).pow(d.t([-3, -2, 3, 4, 5])) },
   { name: 'transcendentals at extremes', tol: { ulp: 2 }, run: (d) => { const x = d.t([0, -0, 1e-30, -1e-30, 88, -88, 100, -100, 1e-6, 20, -20, Infinity, -Infinity, NaN]); return [x.exp(), x.tanh(), x.sigmoid(), x.softplus(), x.expm1()]; } },
