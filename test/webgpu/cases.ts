@@ -146,4 +146,13 @@ export const CASES: Case[] = [
   { name: 'unfold / conv2d', tol: { rel: 1e-5 }, run: (d) => { const x = d.randn([2, 3, 9, 8]); return [pg.unfold(x, [3, 2], { stride: [2, 1], padding: 1, dilation: [1, 2] }), pg.conv2d(x, d.randn([4, 3, 3, 3]), d.randn([4]), { padding: 1 }), pg.conv2d(x, d.randn([6, 1, 2, 2]), null, { groups: 3, stride: 2 })]; } },
   { name: 'pooling', tol: 'exact', run: (d) => { const x = d.randn([2, 3, 8, 8]); return [pg.maxPool2d(x, 2), pg.maxPool2d(x, 3, { stride: 2, padding: 1 })]; } },
   { name: 'avgPool2d', tol: { rel: 1e-6 }, run: (d) => pg.avgPool2d(d.randn([2, 3, 8, 8]), 2) },
+  { name: 'pooling ceilMode, returnIndices, countIncludePad false', tol: { rel: 1e-6 }, run: (d) => {
+    const x = d.randn([2, 3, 8, 9]);
+    const r = pg.maxPool2d(x, 3, { stride: 2, padding: 1, ceilMode: true, returnIndices: true });
+    return [r.values, r.indices, pg.avgPool2d(x, 3, { stride: 2, padding: 1, ceilMode: true, countIncludePad: false })];
+  } },
+  { name: 'maxUnpool2d (repeated indices)', tol: 'exact', run: (d) => {
+    const r = pg.maxPool2d(d.randn([2, 2, 6, 6]).mul(2).int().float(), 3, { stride: 1, padding: 1, returnIndices: true });
+    return pg.maxUnpool2d(r.values, r.indices, 3, { stride: 1, padding: 1 });
+  } },
 ];
