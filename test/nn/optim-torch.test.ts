@@ -14,7 +14,7 @@ const MAKE: Record<string, (ps: pg.Tensor[], o: any) => Optimizer<any>> = {
   RAdam: (ps, o) => new RAdam(ps, o),
 };
 const camel = (k: string) => k.replace(/_([a-z])/g, (_, c: string) => c.toUpperCase());
-const params = () => fx.p0.map((v: number[], i: number) => pg.tensor(v, { dtype: 'float64', shape: fx.shapes[i] }).requiresGrad_());
+const params = (): pg.Tensor[] => fx.p0.map((v: number[], i: number) => pg.tensor(v, { dtype: 'float64', shape: fx.shapes[i] }).requiresGrad_());
 const setGrads = (ps: pg.Tensor[], t: number) => ps.forEach((p, i) => (p.grad = pg.tensor(fx.grads[t][i], { dtype: 'float64', shape: fx.shapes[i] })));
 
 describe('optimizers against torch.optim (float64)', () => {
