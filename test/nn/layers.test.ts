@@ -358,6 +358,18 @@ describe('TransformerBlock', () => {
     const small = own(new TransformerBlock(4, 2, { causal: true, mlpRatio: 2, generator: new pg.Generator(16) }));
     gradcheckModule(small, [r64(1, 3, 4)], (xx) => small.forward(xx));
   });
+  it('post-LN with ReLU (normFirst: false, as nn.TransformerEncoderLayer) equals its definition; gradcheck', () => {
+    const b = own(new TransformerBlock(8, 2, { normFirst: false, activation: 'relu', dimFeedforward: 12, generator: new pg.Generator(18) }));
+    expect(b.fc1.weight.shape).toEqual([12, 8]);
+    const x = pg.randn([2, 4, 8], { generator: g });
+    const a = b.ln1.forward(x.add(b.attn.forward(x)));
+    const want = b.ln2.forward(a.add(b.fc2.forward(b.fc1.forward(a).relu())));
+    pg.testing.assertClose(b.forward(x), want, { rtol: 1e-6, atol: 1e-7 });
+    const small = own(new TransformerBlock(4, 2, { normFirst: false, activation: 'gelu', mlpRatio: 2, layerNormEps: 1e-3, generator: new pg.Generator(19) }));
+    expect(small.ln1.eps).toBe(1e-3);
+    gradcheckModule(small, [r64(1, 3, 4)], (xx) => small.forward(xx));
+    expect(() => new TransformerBlock(4, 2, { dimFeedforward: 0 })).toThrow(/TransformerBlock: dimFeedforward must be a positive integer, got 0/);
+  });
   it('dropout is active in training and off in eval', () => {
     const b = own(new TransformerBlock(8, 2, { dropout: 0.5, generator: new pg.Generator(17) }));
     const x = pg.randn([1, 4, 8], { generator: g });
