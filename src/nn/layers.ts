@@ -300,6 +300,13 @@ export class Dropout extends Module {
   }
 }
 
+/** Channel dropout (nn.Dropout1d): in training zeroes whole channels of [N, C, L] with probability p. */
+export class Dropout1d extends Dropout {
+  override forward(x: Tensor): Tensor {
+    return pg.dropout1d(x, this.p, { training: this.training, generator: this.generator });
+  }
+}
+
 /** Channel dropout (nn.Dropout2d): in training zeroes whole channels of [N, C, H, W] with probability p. */
 export class Dropout2d extends Dropout {
   override forward(x: Tensor): Tensor {
@@ -495,4 +502,4 @@ export class MLP extends Sequential {
 }
 
 scopeForward(Linear, Conv2d, Embedding, LayerNorm, RMSNorm, BatchNormBase, Dropout, Softplus, LeakyReLU, Sequential);
-scopeForward(Dropout2d, MaxPool2d, AvgPool2d, MaxUnpool2d, Unflatten);
+scopeForward(Dropout1d, Dropout2d, MaxPool2d, AvgPool2d, MaxUnpool2d, Unflatten);

@@ -103,7 +103,7 @@ describe('maxUnpool2d against PyTorch', () => {
   });
 });
 
-describe('pooling, Flatten and Dropout2d modules', () => {
+describe('pooling, Flatten, Dropout1d and Dropout2d modules', () => {
   it('MaxPool2d / AvgPool2d equal the functions; returnIndices gives {values, indices}', () => {
     const x = r64(2, 3, 7, 7);
     expect(vals(new pg.nn.MaxPool2d(3, { stride: 2, ceilMode: true }).forward(x))).toEqual(vals(pg.maxPool2d(x, 3, { stride: 2, ceilMode: true })));
@@ -138,5 +138,10 @@ describe('pooling, Flatten and Dropout2d modules', () => {
     expect(pg.dropout2d(r64(3, 4, 4), 0.5, { generator: new pg.Generator(1) }).shape).toEqual([3, 4, 4]);
     expect(() => pg.dropout2d(r64(3, 4), 0.5)).toThrow(/dropout2d: expected input \[N, C, H, W\] or \[C, H, W\], got \[3,4\]/);
     expect(() => pg.dropout2d(x, 1)).toThrow(/dropout2d: p must be in \[0, 1\), got 1/);
+    // Dropout1d: channels of [N, C, L]
+    const z = new pg.nn.Dropout1d(0.5, { generator: new pg.Generator(4) }).forward(pg.ones([4, 16, 5], { dtype: 'float64' }));
+    const rows = vals(z.reshape([64, 5]));
+    for (let c = 0; c < 64; c++) expect(new Set(rows.slice(c * 5, c * 5 + 5)).size).toBe(1);
+    expect(() => pg.dropout1d(x, 0.5)).toThrow(/dropout1d: expected input \[N, C, L\] or \[C, L\], got \[8,64,3,3\]/);
   });
 });

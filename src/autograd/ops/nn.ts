@@ -304,15 +304,25 @@ export const dropout = scoped(function dropout(x: Tensor, p = 0.5, opts: RandOpt
   return x.mul(mask).div(1 - p);
 });
 
-/**
- * Channel dropout (torch.nn.functional.dropout2d): zeroes whole channels of [N, C, H, W] (or an
- * unbatched [C, H, W]) with probability p and scales the rest by 1/(1-p).
- */
-export const dropout2d = scoped(function dropout2d(x: Tensor, p = 0.5, opts: RandOpts & { training?: boolean } = {}): Tensor {
-  if (!(p >= 0 && p < 1)) throw new Error(`dropout2d: p must be in [0, 1), got ${p}`);
-  if (x.rank !== 3 && x.rank !== 4) throw new Error(`dropout2d: expected input [N, C, H, W] or [C, H, W], got ${fmt(x.shape)}`);
+/** Zeroes whole channels (all `spatial` trailing dims at once) with probability p, scaling the rest by 1/(1-p). */
+function channelDropout(op: string, x: Tensor, p: number, spatial: number, opts: RandOpts & { training?: boolean }): Tensor {
+  if (!(p >= 0 && p < 1)) throw new Error(`${op}: p must be in [0, 1), got ${p}`);
+  if (x.rank !== spatial + 1 && x.rank !== spatial + 2) {
+    const dims = spatial === 1 ? ['L'] : ['H', 'W'];
+    throw new Error(`${op}: expected input [N, C, ${dims.join(', ')}] or [C, ${dims.join(', ')}], got ${fmt(x.shape)}`);
+  }
   if (opts.training === false || p === 0) return x;
-  const shape = x.shape.map((d, i) => (i < x.rank - 2 ? d : 1));
+  const shape = x.shape.map((d, i) => (i < x.rank - spatial ? d : 1));
   const mask = bernoulli(1 - p, shape, { generator: opts.generator, device: x.device, dtype: x.dtype });
   return x.mul(mask).div(1 - p);
+}
+
+/** Channel dropout (torch.nn.functional.dropout1d) of [N, C, L] (or an unbatched [C, L]). */
+export const dropout1d = scoped(function dropout1d(x: Tensor, p = 0.5, opts: RandOpts & { training?: boolean } = {}): Tensor {
+  return channelDropout('dropout1d', x, p, 1, opts);
+});
+
+/** Channel dropout (torch.nn.functional.dropout2d) of [N, C, H, W] (or an unbatched [C, H, W]). */
+export const dropout2d = scoped(function dropout2d(x: Tensor, p = 0.5, opts: RandOpts & { training?: boolean } = {}): Tensor {
+  return channelDropout('dropout2d', x, p, 2, opts);
 });
