@@ -197,6 +197,7 @@ function windowIndexTable([h, w]: [Pool1d, Pool1d], H: number, W: number): Int32
  */
 export function maxPool2d(x: Tensor, kernelSize: Pair, opts?: MaxPoolOpts & { returnIndices?: false }): Tensor;
 export function maxPool2d(x: Tensor, kernelSize: Pair, opts: MaxPoolOpts & { returnIndices: true }): { values: Tensor; indices: Tensor };
+export function maxPool2d(x: Tensor, kernelSize: Pair, opts: MaxPoolOpts): Tensor | { values: Tensor; indices: Tensor };
 export function maxPool2d(x: Tensor, kernelSize: Pair, opts: MaxPoolOpts = {}): Tensor | { values: Tensor; indices: Tensor } {
   return maxPoolImpl(x, kernelSize, opts);
 }
