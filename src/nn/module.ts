@@ -215,8 +215,10 @@ export abstract class Module {
   /**
    * Copies values from a state dict into this module's parameters and buffers, in place (the
    * tensor objects stay the same, so optimizers holding them keep working). Shape or dtype
-   * mismatches are always an error; with strict (the default) missing and unexpected keys are
-   * too. Nothing is modified when an error is thrown. Values are copied, never shared.
+   * mismatches, and values that are not live tensors (null, undefined, disposed), are always an
+   * error; with strict (the default) missing and unexpected keys are too. Nothing is modified when
+   * an error is thrown (the values are all copied before the first is written). Values are copied,
+   * never shared.
    */
   loadStateDict(sd: Record<string, Tensor>, opts: { strict?: boolean } = {}): LoadResult {
     const strict = opts.strict ?? true;
@@ -224,13 +226,16 @@ export abstract class Module {
       ...this.namedTensors('param', { removeDuplicate: false }),
       ...this.namedTensors('buffer', { removeDuplicate: false, persistentOnly: true }),
     ]);
-    const missingKeys = [...own.keys()].filter((k) => !(k in sd));
+    if (sd === null || typeof sd !== 'object' || Array.isArray(sd) || isTensor(sd))
+      throw new Error(`loadStateDict: expected a Record<string, Tensor> for ${this.constructor.name}, got ${sd === null ? 'null' : Array.isArray(sd) ? 'an array' : isTensor(sd) ? 'a Tensor' : typeof sd}`);
+    const has = (k: string) => Object.prototype.hasOwnProperty.call(sd, k);
+    const missingKeys = [...own.keys()].filter((k) => !has(k));
     const unexpectedKeys = Object.keys(sd).filter((k) => !own.has(k));
     const mismatches: string[] = [];
     for (const [k, t] of own) {
-      const s = sd[k];
-      if (!s) continue;
-      if (!isTensor(s)) mismatches.push(`${k}: expected a Tensor, got ${typeof s}`);
+      if (!has(k)) continue;
+      const s: unknown = sd[k];
+      if (!isTensor(s)) mismatches.push(`${k}: expected a Tensor, got ${s === null ? 'null' : typeof s}`);
       else if (s.isDisposed) mismatches.push(`${k}: the given tensor was disposed`);
       else if (s.dtype !== t.dtype || s.shape.join() !== t.shape.join()) mismatches.push(`${k}: expected ${shapeStr(t)}, got ${shapeStr(s)}`);
     }
@@ -241,13 +246,12 @@ export abstract class Module {
       if (mismatches.length) lines.push(`  shape/dtype mismatches (${mismatches.length}):`, ...mismatches.map((m) => `    ${m}`));
       throw new Error(lines.join('\n'));
     }
+    // Copy everything first (a device move may fail), then swap the copies in: all or nothing.
     pg.tidy(() =>
       pg.noGrad(() => {
-        for (const [k, t] of own) {
-          const s = sd[k];
-          if (!s) continue;
-          t.assign_(s.device === t.device ? s.clone() : s.to(t.device));
-        }
+        const copies: [Tensor, Tensor][] = [];
+        for (const [k, t] of own) if (has(k)) copies.push([t, sd[k].device === t.device ? sd[k].clone() : sd[k].to(t.device)]);
+        for (const [t, c] of copies) t.assign_(c);
       }),
     );
     return { missingKeys, unexpectedKeys };

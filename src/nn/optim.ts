@@ -41,13 +41,49 @@ export interface ParamState {
  * them (e.g. with checkpoint.saveTrainingState) before stepping again, or clone them.
  */
 export type OptimizerStateDict = {
+  /** The optimizer's class name (SGD, Adam, ...); loadStateDict refuses another's. Absent in older states. */
+  optimizer?: string;
   state: Record<string, Record<string, Tensor | number>>;
   paramGroups: Record<string, number | boolean | number[]>[];
 };
 
+/** What a parameter's state holds (see Optimizer.stateSpec). */
+export interface StateSpec {
+  /** Names of the tensor buffers (moments, momentum) this optimizer may keep. */
+  buffers: string[];
+  /** Names of host scalars (NAdam's muProduct). */
+  scalars?: string[];
+  /** Those a step with these hyper-parameters reads, so a state past step 0 must have them. */
+  required: string[];
+}
+
 /** The object without its undefined entries (so {lr: undefined} keeps the default lr). */
 function definedOnly<T extends object>(o: T): Partial<T> {
   return Object.fromEntries(Object.entries(o).filter(([, v]) => v !== undefined)) as Partial<T>;
+}
+
+function isPlainRecord(v: unknown): v is Record<string, any> {
+  return typeof v === 'object' && v !== null && !Array.isArray(v) && !(v instanceof pg.Tensor);
+}
+
+/** A value as an error message shows it: null, undefined, a string, a number, a tensor, ... */
+function describeValue(v: unknown): string {
+  if (v === null || v === undefined) return String(v);
+  if (v instanceof pg.Tensor) return `a tensor [${v.shape}] ${v.dtype}`;
+  if (Array.isArray(v)) return `an array of ${v.length}`;
+  if (typeof v === 'string') return JSON.stringify(v);
+  if (typeof v === 'object') return 'an object';
+  return `${typeof v} ${String(v)}`;
+}
+
+/** Whether a loaded hyper-parameter has the type of the default it replaces (numbers, booleans, number pairs). */
+function sameKind(def: unknown, v: unknown): boolean {
+  if (Array.isArray(def)) return Array.isArray(v) && v.length === def.length && v.every((e) => typeof e === 'number');
+  return typeof v === typeof def;
+}
+
+function describeKind(def: unknown): string {
+  return Array.isArray(def) ? `an array of ${def.length} numbers` : `a ${typeof def}`;
 }
 
 function isTensorList(p: unknown): p is Tensor[] {
@@ -159,62 +195,127 @@ export abstract class Optimizer<O extends BaseOptions> {
       }
       paramGroups.push({ ...opts, params: ids });
     }
-    return { state, paramGroups };
+    return { optimizer: this.name, state, paramGroups };
   }
 
   /**
    * Restores hyper-parameters and state saved by stateDict() into an optimizer built over the same
    * parameters (same group sizes, in the same order). Buffers are copied (cast to each parameter's
    * dtype and moved to its device, as PyTorch does), so the caller may dispose what it passed.
+   *
+   * Everything is checked before anything changes, and a refused load changes nothing (state and
+   * hyper-parameters): another optimizer's state, unknown hyper-parameters or ones of the wrong
+   * type, unknown buffer or scalar names, buffers a step of these hyper-parameters needs but the
+   * state lacks, missing or bad step counts, wrong shapes, disposed tensors and null values are
+   * errors. A hyper-parameter the saved group lacks keeps its current value.
    */
   loadStateDict(sd: OptimizerStateDict): void {
-    if (!sd || !Array.isArray(sd.paramGroups) || typeof sd.state !== 'object' || sd.state === null)
-      throw new Error(`${this.name}.loadStateDict: expected {state, paramGroups}`);
+    const who = `${this.name}.loadStateDict`;
+    const bad: (msg: string) => never = (msg) => {
+      throw new Error(`${who}: ${msg}`);
+    };
+    if (!isPlainRecord(sd) || !Array.isArray(sd.paramGroups) || !isPlainRecord(sd.state))
+      bad('expected {state, paramGroups} (as returned by stateDict())');
+    if (sd.optimizer !== undefined && sd.optimizer !== this.name)
+      bad(`the state was saved by ${typeof sd.optimizer === 'string' ? sd.optimizer : describeValue(sd.optimizer)}, not by ${this.name}`);
     if (sd.paramGroups.length !== this.paramGroups.length)
-      throw new Error(`${this.name}.loadStateDict: the state has ${sd.paramGroups.length} parameter groups, the optimizer ${this.paramGroups.length}`);
-    const params = this.params;
+      bad(`the state has ${sd.paramGroups.length} parameter groups, the optimizer ${this.paramGroups.length}`);
+
+    // Hyper-parameters: each saved group merged over the live one, type-checked and validated.
+    const merged: ParamGroup<O>[] = [];
+    const paramOf = new Map<string, Tensor>(); // saved parameter id -> this optimizer's parameter
     sd.paramGroups.forEach((g, gi) => {
-      const ids = g.params;
       const mine = this.paramGroups[gi];
+      if (!isPlainRecord(g)) bad(`group ${gi} is ${describeValue(g)}, expected an object`);
+      const ids: unknown = g.params;
       if (!Array.isArray(ids) || ids.length !== mine.params.length)
-        throw new Error(`${this.name}.loadStateDict: group ${gi} has ${Array.isArray(ids) ? ids.length : '?'} parameters in the state, ${mine.params.length} in the optimizer`);
-    });
-    for (const key of Object.keys(sd.state)) {
-      const i = Number(key);
-      if (!Number.isInteger(i) || i < 0 || i >= params.length)
-        throw new Error(`${this.name}.loadStateDict: state for parameter ${key}, but there are ${params.length} parameters`);
-      const entry = sd.state[key];
-      for (const [name, v] of Object.entries(entry)) {
-        if (name === 'step') {
-          if (typeof v !== 'number' || !Number.isInteger(v) || v < 0) throw new Error(`${this.name}.loadStateDict: parameter ${key}: bad step ${String(v)}`);
-        } else if (typeof v === 'number') {
-          if (!Number.isFinite(v)) throw new Error(`${this.name}.loadStateDict: parameter ${key}: scalar '${name}' is ${v}`);
-        } else if (!(v instanceof pg.Tensor)) {
-          throw new Error(`${this.name}.loadStateDict: parameter ${key}: buffer '${name}' is not a Tensor`);
-        } else if (v.shape.join() !== params[i].shape.join()) {
-          throw new Error(`${this.name}.loadStateDict: parameter ${key}: buffer '${name}' has shape [${v.shape}], the parameter [${params[i].shape}]`);
-        }
+        bad(`group ${gi} has ${Array.isArray(ids) ? ids.length : 'no list of'} parameters in the state, ${mine.params.length} in the optimizer`);
+      ids.forEach((id, k) => {
+        if (typeof id !== 'number' || !Number.isInteger(id) || id < 0) bad(`group ${gi}: parameter id ${describeValue(id)} is not an integer >= 0`);
+        if (paramOf.has(String(id))) bad(`parameter id ${id} appears twice in paramGroups`);
+        paramOf.set(String(id), mine.params[k]);
+      });
+      const next = { ...mine, params: mine.params } as unknown as Record<string, unknown>;
+      for (const [k, v] of Object.entries(g)) {
+        if (k === 'params') continue;
+        const def = k === 'initialLr' ? 0 : (this.defaults as Record<string, unknown>)[k];
+        if (def === undefined) bad(`group ${gi}: unknown hyper-parameter '${k}' (${this.name} has ${[...Object.keys(this.defaults), 'initialLr'].join(', ')}); is this another optimizer's state?`);
+        if (!sameKind(def, v)) bad(`group ${gi}: hyper-parameter '${k}' is ${describeValue(v)}, expected ${describeKind(def)}`);
+        if (k === 'initialLr' && !((v as number) >= 0 && (v as number) < Infinity)) bad(`group ${gi}: initialLr is ${String(v)}, expected a finite number >= 0`);
+        next[k] = Array.isArray(v) ? [...v] : v;
       }
-    }
-    // Validated: now replace.
-    sd.paramGroups.forEach((g, gi) => {
-      const mine = this.paramGroups[gi] as unknown as Record<string, unknown>;
-      for (const [k, v] of Object.entries(g)) if (k !== 'params') mine[k] = Array.isArray(v) ? [...v] : v;
-      this.validate(this.paramGroups[gi]);
+      try {
+        this.validate(next as unknown as O);
+      } catch (e) {
+        bad(`group ${gi}: ${(e as Error).message}`);
+      }
+      merged.push(next as unknown as ParamGroup<O>);
     });
-    this.disposeState();
+    const groupOf = new Map<Tensor, ParamGroup<O>>();
+    merged.forEach((g, gi) => this.paramGroups[gi].params.forEach((p) => groupOf.set(p, g)));
+
+    // Per-parameter state: names, kinds, step counts and shapes.
+    const entries: [Tensor, Record<string, Tensor | number>][] = [];
     for (const key of Object.keys(sd.state)) {
-      const p = params[Number(key)];
+      const p = paramOf.get(key);
+      if (!p) bad(`state for parameter ${JSON.stringify(key)}, but the groups list parameters ${[...paramOf.keys()].join(', ')}`);
       const entry = sd.state[key];
-      const st: ParamState = { step: Number(entry.step ?? 0), buffers: {} };
+      if (!isPlainRecord(entry)) bad(`parameter ${key}: state is ${describeValue(entry)}, expected an object`);
+      const spec = this.stateSpec(groupOf.get(p)!);
+      const step: unknown = entry.step;
+      if (step === undefined) bad(`parameter ${key}: the state has no step count`);
+      if (typeof step !== 'number' || !Number.isInteger(step) || step < 0) bad(`parameter ${key}: bad step ${describeValue(step)}`);
       for (const [name, v] of Object.entries(entry)) {
         if (name === 'step') continue;
-        if (typeof v === 'number') (st.scalars ??= {})[name] = v;
-        else st.buffers[name] = copyLike(v as Tensor, p);
+        const isBuffer = spec.buffers.includes(name), isScalar = spec.scalars?.includes(name) ?? false;
+        if (!isBuffer && !isScalar)
+          bad(`parameter ${key}: unknown state '${name}' (${this.name} keeps ${[...spec.buffers, ...(spec.scalars ?? [])].join(', ') || 'no buffers'}); is this another optimizer's state?`);
+        if (isScalar) {
+          if (typeof v !== 'number') bad(`parameter ${key}: scalar '${name}' is ${describeValue(v)}, expected a number`);
+          if (!Number.isFinite(v)) bad(`parameter ${key}: scalar '${name}' is ${v}`);
+        } else if (!(v instanceof pg.Tensor)) {
+          bad(`parameter ${key}: buffer '${name}' is ${describeValue(v)}, expected a Tensor`);
+        } else if (v.isDisposed) {
+          bad(`parameter ${key}: buffer '${name}' was disposed`);
+        } else if (v.shape.join() !== p.shape.join()) {
+          bad(`parameter ${key}: buffer '${name}' has shape [${v.shape}], the parameter [${p.shape}]`);
+        } else if (v.dtype !== 'float32' && v.dtype !== 'float64') {
+          bad(`parameter ${key}: buffer '${name}' is ${v.dtype}, expected a float tensor`);
+        }
       }
-      this.state.set(p, st);
+      if (step > 0)
+        for (const name of spec.required)
+          if (!(name in entry)) bad(`parameter ${key}: the state is at step ${step} but has no '${name}', which ${this.name} needs with these hyper-parameters`);
+      entries.push([p, entry]);
     }
+
+    // Validated: copy the buffers (undoing the copies if one fails), then swap everything in.
+    const fresh = new Map<Tensor, ParamState>();
+    try {
+      for (const [p, entry] of entries) {
+        const st: ParamState = { step: entry.step as number, buffers: {} };
+        fresh.set(p, st);
+        for (const [name, v] of Object.entries(entry)) {
+          if (name === 'step') continue;
+          if (typeof v === 'number') (st.scalars ??= {})[name] = v;
+          else st.buffers[name] = copyLike(v, p);
+        }
+      }
+    } catch (e) {
+      for (const st of fresh.values()) for (const b of Object.values(st.buffers)) b.dispose();
+      throw e;
+    }
+    merged.forEach((g, gi) => Object.assign(this.paramGroups[gi], g));
+    this.disposeState();
+    for (const [p, st] of fresh) this.state.set(p, st);
   }
+
+  /**
+   * The state a parameter carries under these hyper-parameters: the names of its tensor buffers and
+   * host scalars, and those a step needs once the step count is above 0 (loadStateDict refuses a
+   * state without them).
+   */
+  protected abstract stateSpec(o: O): StateSpec;
 
   /** Frees the state buffers (the optimizer starts from scratch at the next step). */
   disposeState(): void {
@@ -281,6 +382,9 @@ export class SGD extends Optimizer<SGDOptions> {
     if (typeof o.dampening !== 'number' || !Number.isFinite(o.dampening)) throw new Error(`SGD: invalid dampening ${o.dampening}`);
     if (o.nesterov && (o.momentum <= 0 || o.dampening !== 0)) throw new Error('SGD: Nesterov momentum requires a momentum > 0 and zero dampening');
   }
+  protected stateSpec(o: SGDOptions): StateSpec {
+    return { buffers: ['momentumBuffer'], required: o.momentum !== 0 ? ['momentumBuffer'] : [] };
+  }
   protected update(p: Tensor, grad: Tensor, st: ParamState, o: ParamGroup<SGDOptions>): void {
     let g = o.weightDecay !== 0 ? grad.add(p.mul(o.weightDecay)) : grad;
     if (o.momentum !== 0) {
@@ -339,6 +443,10 @@ function adamUpdate(p: Tensor, g: Tensor, st: ParamState, o: AdamOptions, set: (
   p.assign_(p.add(m.div(denom).mul(-stepSize)));
 }
 
+function adamSpec(o: AdamOptions): StateSpec {
+  return { buffers: ['expAvg', 'expAvgSq', 'maxExpAvgSq'], required: ['expAvg', 'expAvgSq', ...(o.amsgrad ? ['maxExpAvgSq'] : [])] };
+}
+
 function validateAdam(who: string, o: AdamOptions): void {
   checkNonNeg(who, 'lr', o.lr);
   checkNonNeg(who, 'eps', o.eps);
@@ -360,6 +468,9 @@ export class Adam extends Optimizer<AdamOptions> {
   protected validate(o: AdamOptions): void {
     validateAdam(this.name, o);
   }
+  protected stateSpec(o: AdamOptions): StateSpec {
+    return adamSpec(o);
+  }
   protected update(p: Tensor, grad: Tensor, st: ParamState, o: ParamGroup<AdamOptions>): void {
     const g = o.weightDecay !== 0 ? grad.add(p.mul(o.weightDecay)) : grad;
     adamUpdate(p, g, st, o, (n, v) => this.setBuffer(p, st, n, v));
@@ -377,6 +488,9 @@ export class AdamW extends Optimizer<AdamOptions> {
   }
   protected validate(o: AdamOptions): void {
     validateAdam(this.name, o);
+  }
+  protected stateSpec(o: AdamOptions): StateSpec {
+    return adamSpec(o);
   }
   protected update(p: Tensor, g: Tensor, st: ParamState, o: ParamGroup<AdamOptions>): void {
     if (o.weightDecay !== 0) p.assign_(p.mul(1 - o.lr * o.weightDecay));
@@ -422,6 +536,12 @@ export class RMSprop extends Optimizer<RMSpropOptions> {
     checkNonNeg('RMSprop', 'weightDecay', o.weightDecay);
     checkNonNeg('RMSprop', 'momentum', o.momentum);
     checkNonNeg('RMSprop', 'alpha', o.alpha);
+  }
+  protected stateSpec(o: RMSpropOptions): StateSpec {
+    return {
+      buffers: ['squareAvg', 'gradAvg', 'momentumBuffer'],
+      required: ['squareAvg', ...(o.centered ? ['gradAvg'] : []), ...(o.momentum > 0 ? ['momentumBuffer'] : [])],
+    };
   }
   protected update(p: Tensor, grad: Tensor, st: ParamState, o: ParamGroup<RMSpropOptions>): void {
     const g = o.weightDecay !== 0 ? grad.add(p.mul(o.weightDecay)) : grad;
@@ -478,6 +598,9 @@ export class Adagrad extends Optimizer<AdagradOptions> {
   protected validate(o: AdagradOptions): void {
     for (const k of ['lr', 'lrDecay', 'weightDecay', 'initialAccumulatorValue', 'eps'] as const) checkNonNeg('Adagrad', k, o[k]);
   }
+  protected stateSpec(o: AdagradOptions): StateSpec {
+    return { buffers: ['sum'], required: ['sum'] };
+  }
   protected update(p: Tensor, grad: Tensor, st: ParamState, o: ParamGroup<AdagradOptions>): void {
     const g = o.weightDecay !== 0 ? grad.add(p.mul(o.weightDecay)) : grad;
     const clr = o.lr / (1 + (st.step - 1) * o.lrDecay);
@@ -509,6 +632,9 @@ export class Adamax extends Optimizer<AdamaxOptions> {
   }
   protected validate(o: AdamaxOptions): void {
     validateAdam(this.name, { ...o, amsgrad: false });
+  }
+  protected stateSpec(o: AdamaxOptions): StateSpec {
+    return { buffers: ['expAvg', 'expInf'], required: ['expAvg', 'expInf'] };
   }
   protected update(p: Tensor, grad: Tensor, st: ParamState, o: ParamGroup<AdamaxOptions>): void {
     const [beta1, beta2] = o.betas;
@@ -559,6 +685,9 @@ export class NAdam extends Optimizer<NAdamOptions> {
   protected validate(o: NAdamOptions): void {
     validateNAdamLike(this.name, o);
     checkNonNeg(this.name, 'momentumDecay', o.momentumDecay);
+  }
+  protected stateSpec(o: NAdamOptions): StateSpec {
+    return { buffers: ['expAvg', 'expAvgSq'], scalars: ['muProduct'], required: ['expAvg', 'expAvgSq', 'muProduct'] };
   }
   protected update(p: Tensor, grad: Tensor, st: ParamState, o: ParamGroup<NAdamOptions>): void {
     const [beta1, beta2] = o.betas;
@@ -613,6 +742,9 @@ export class RAdam extends Optimizer<RAdamOptions> {
   }
   protected validate(o: RAdamOptions): void {
     validateNAdamLike(this.name, o);
+  }
+  protected stateSpec(o: RAdamOptions): StateSpec {
+    return { buffers: ['expAvg', 'expAvgSq'], required: ['expAvg', 'expAvgSq'] };
   }
   protected update(p: Tensor, grad: Tensor, st: ParamState, o: ParamGroup<RAdamOptions>): void {
     const [beta1, beta2] = o.betas;
