@@ -9,3 +9,4 @@ export * as figures from './experiment/svg.js';
 export {
   save, load, saveBytes, loadBytes, toBlob, fromBlob, saveTrainingState, loadTrainingState,
 } from './nn/checkpoint.js';
+export type { SaveOptions, LoadOptions } from './nn/checkpoint.js';

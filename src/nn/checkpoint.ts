@@ -18,6 +18,7 @@ import {
   type DecodeOptions,
   type RawTensor,
 } from './safetensors.js';
+import { CHECKSUM_KEY, sealChecksum, verifyChecksum, withChecksumPlaceholder } from './checksum.js';
 
 type Tensor = pg.Tensor;
 type TypedArray = pg.TypedArray;
@@ -27,6 +28,20 @@ export type StateDict = Record<string, Tensor>;
 export interface LoadOptions extends DecodeOptions {
   /** Where the loaded tensors live (default: the default device). */
   device?: pg.Device;
+  /**
+   * The content checksum (see SaveOptions): 'verify' (the default) checks it when the file has one,
+   * 'require' also refuses a file without one, 'skip' ignores it.
+   */
+  checksum?: 'verify' | 'require' | 'skip';
+}
+
+export interface SaveOptions {
+  /**
+   * Store a CRC-32 of the whole file in its metadata ("papergrad.crc32"), checked on every load:
+   * a damaged or truncated file is then an error rather than wrong values. Default false (the
+   * file stays byte-identical to what other safetensors writers produce).
+   */
+  checksum?: boolean;
 }
 
 function fail(msg: string): never {
@@ -103,23 +118,38 @@ function tensorOf(name: string, r: RawTensor, device: pg.Device | undefined): Te
 
 // ------------------------------------------------------------------------------------- bytes
 
+function encode(raw: Record<string, RawTensor>, metadata: Record<string, string> | undefined, opts: SaveOptions): Uint8Array {
+  if (metadata && Object.prototype.hasOwnProperty.call(metadata, CHECKSUM_KEY))
+    fail(`metadata key ${JSON.stringify(CHECKSUM_KEY)} is reserved for the checksum; pass {checksum: true} instead`);
+  if (!opts.checksum) return encodeSafetensors(raw, metadata);
+  return sealChecksum(encodeSafetensors(raw, withChecksumPlaceholder(metadata)));
+}
+
 /** Encodes named tensors (and optional string metadata) as safetensors bytes. Synchronous reads. */
-export function saveBytes(sd: StateDict, metadata?: Record<string, string>): Uint8Array {
+export function saveBytes(sd: StateDict, metadata?: Record<string, string>, opts: SaveOptions = {}): Uint8Array {
   const raw: Record<string, RawTensor> = {};
   for (const [k, t] of checkEntries(sd)) raw[k] = rawOf(k, t, readSync(k, t));
-  return encodeSafetensors(raw, metadata);
+  return encode(raw, metadata, opts);
 }
 
 /** saveBytes for tensors on any device (awaits each readback). */
-export async function saveBytesAsync(sd: StateDict, metadata?: Record<string, string>): Promise<Uint8Array> {
+export async function saveBytesAsync(sd: StateDict, metadata?: Record<string, string>, opts: SaveOptions = {}): Promise<Uint8Array> {
   const raw: Record<string, RawTensor> = {};
   for (const [k, t] of checkEntries(sd)) raw[k] = rawOf(k, t, await t.data());
-  return encodeSafetensors(raw, metadata);
+  return encode(raw, metadata, opts);
 }
 
-/** Decodes safetensors bytes into tensors plus the header's metadata. */
+/**
+ * Decodes safetensors bytes into tensors plus the header's metadata (without the checksum entry,
+ * which is verified first: see LoadOptions.checksum).
+ */
 export function loadBytesWithMetadata(bytes: Uint8Array, opts: LoadOptions = {}): { tensors: StateDict; metadata: Record<string, string> } {
   const decoded = decodeSafetensors(bytes, opts);
+  const mode = opts.checksum ?? 'verify';
+  if (mode !== 'verify' && mode !== 'require' && mode !== 'skip') fail(`load: checksum must be 'verify', 'require' or 'skip', got ${JSON.stringify(mode)}`);
+  if (mode !== 'skip' && verifyChecksum(bytes, decoded.metadata) === 'absent' && mode === 'require')
+    fail('the file has no checksum (it was saved without {checksum: true}), and {checksum: \'require\'} was given');
+  delete decoded.metadata[CHECKSUM_KEY];
   const tensors: StateDict = {};
   try {
     for (const [k, r] of Object.entries(decoded.tensors)) {
@@ -145,10 +175,12 @@ function asBytes(b: Uint8Array | ArrayBuffer): Uint8Array {
 
 /**
  * Saves named tensors. With a path (Node only) the file is written; with null / undefined nothing
- * is written. Either way the bytes are returned.
+ * is written. Either way the bytes are returned. The file is written under a temporary name next
+ * to `path` and renamed over it once complete, so an interrupted save never leaves a partial file
+ * where a good checkpoint was.
  */
-export async function save(path: string | null | undefined, sd: StateDict, metadata?: Record<string, string>): Promise<Uint8Array> {
-  const bytes = await saveBytesAsync(sd, metadata);
+export async function save(path: string | null | undefined, sd: StateDict, metadata?: Record<string, string>, opts: SaveOptions = {}): Promise<Uint8Array> {
+  const bytes = await saveBytesAsync(sd, metadata, opts);
   if (path !== null && path !== undefined) await writeFileBytes(path, bytes);
   return bytes;
 }
@@ -173,8 +205,8 @@ async function bytesFrom(src: string | Uint8Array | ArrayBuffer | Blob): Promise
 }
 
 /** The checkpoint as a Blob (browsers: download it, or store it in IndexedDB). */
-export async function toBlob(sd: StateDict, metadata?: Record<string, string>): Promise<Blob> {
-  const bytes = await saveBytesAsync(sd, metadata);
+export async function toBlob(sd: StateDict, metadata?: Record<string, string>, opts: SaveOptions = {}): Promise<Blob> {
+  const bytes = await saveBytesAsync(sd, metadata, opts);
   return new Blob([bytes as Uint8Array<ArrayBuffer>], { type: 'application/octet-stream' });
 }
 
@@ -287,14 +319,14 @@ function stateMetadata(skeleton: string): Record<string, string> {
 }
 
 /** A whole training state as safetensors bytes (tensors under prefixed keys, the rest as JSON). */
-export function saveTrainingState(state: TrainingState): Uint8Array {
+export function saveTrainingState(state: TrainingState, opts: SaveOptions = {}): Uint8Array {
   const { tensors, skeleton } = flattenState(state);
-  return saveBytes(tensors, stateMetadata(skeleton));
+  return saveBytes(tensors, stateMetadata(skeleton), opts);
 }
 
-export async function saveTrainingStateAsync(state: TrainingState): Promise<Uint8Array> {
+export async function saveTrainingStateAsync(state: TrainingState, opts: SaveOptions = {}): Promise<Uint8Array> {
   const { tensors, skeleton } = flattenState(state);
-  return saveBytesAsync(tensors, stateMetadata(skeleton));
+  return saveBytesAsync(tensors, stateMetadata(skeleton), opts);
 }
 
 /** Rebuilds a training state from bytes written by saveTrainingState (fresh tensors, owned by the caller). */
@@ -310,9 +342,9 @@ export function loadTrainingState<T = TrainingState>(bytes: Uint8Array | ArrayBu
   }
 }
 
-/** saveTrainingState to a file (Node) — or just the bytes with a null path. */
-export async function saveTrainingStateFile(path: string | null | undefined, state: TrainingState): Promise<Uint8Array> {
-  const bytes = await saveTrainingStateAsync(state);
+/** saveTrainingState to a file (Node; written and renamed into place as save() does) — or just the bytes with a null path. */
+export async function saveTrainingStateFile(path: string | null | undefined, state: TrainingState, opts: SaveOptions = {}): Promise<Uint8Array> {
+  const bytes = await saveTrainingStateAsync(state, opts);
   if (path !== null && path !== undefined) await writeFileBytes(path, bytes);
   return bytes;
 }

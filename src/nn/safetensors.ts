@@ -625,9 +625,17 @@ export function fromTypedArray<D extends STDtype>(dtype: D, shape: readonly numb
 // the browser leave the import alone; calling these outside Node rejects.
 // ---------------------------------------------------------------------------
 
+interface FileHandle {
+  writeFile(data: Uint8Array): Promise<void>;
+  sync(): Promise<void>;
+  close(): Promise<void>;
+}
+
 interface FsPromises {
   readFile(path: string): Promise<Uint8Array>;
-  writeFile(path: string, data: Uint8Array): Promise<void>;
+  open(path: string, flags: string): Promise<FileHandle>;
+  rename(from: string, to: string): Promise<void>;
+  rm(path: string, opts: { force: boolean }): Promise<void>;
 }
 
 async function nodeFs(): Promise<FsPromises> {
@@ -639,8 +647,32 @@ async function nodeFs(): Promise<FsPromises> {
   }
 }
 
+let tmpCounter = 0;
+
+/**
+ * Writes a file atomically: the bytes go to a new temporary file next to `path` (same folder, so
+ * the rename stays on one file system), are flushed to disk, and the temporary file is renamed
+ * over `path`. A crash or error part-way leaves any previous file at `path` untouched, and the
+ * temporary file is removed on error.
+ */
 export async function writeFileBytes(path: string, bytes: Uint8Array): Promise<void> {
-  await (await nodeFs()).writeFile(path, bytes);
+  if (typeof path !== 'string' || path === '') fail(`write: expected a file path, got ${path === '' ? 'an empty string' : typeof path}`);
+  const fs = await nodeFs();
+  const pid = (globalThis as { process?: { pid?: number } }).process?.pid ?? 0;
+  const tmp = `${path}.tmp-${pid}-${Date.now().toString(36)}-${tmpCounter++}`;
+  let handle: FileHandle | null = null;
+  try {
+    handle = await fs.open(tmp, 'wx');
+    await handle.writeFile(bytes);
+    await handle.sync();
+    await handle.close();
+    handle = null;
+    await fs.rename(tmp, path);
+  } catch (e) {
+    if (handle) await handle.close().catch(() => undefined);
+    await fs.rm(tmp, { force: true }).catch(() => undefined);
+    fail(`could not write ${JSON.stringify(path)}: ${(e as Error).message}`);
+  }
 }
 
 export async function readFileBytes(path: string): Promise<Uint8Array> {
