@@ -17,6 +17,10 @@
  * Usage (Node):
  *   import { Worker } from 'node:worker_threads';
  *   await pg.initCpuThreads({ Worker, threads: 2 });
+ *
+ * initCpuThreads and stopCpuThreads run one at a time, in call order (each waits for the previous
+ * call to finish), so calls made without awaiting still end in the state of the last one, and a
+ * pool that a later call replaces is always terminated: no worker is left running unowned.
  */
 import { matmulKernel, packedMatmul, usesPackedPath, type FloatArray } from './matmul.js';
 
@@ -40,7 +44,9 @@ export interface CpuThreadsOptions {
   threads?: number;
   /**
    * The worker script: dist/cpu-worker.js of this package (the default, found next to the bundle
-   * that holds this module). Pass it when papergrad was re-bundled somewhere else.
+   * that holds this module). Pass it when papergrad was re-bundled somewhere else: a URL, a URL
+   * string ('file:///...', 'https://...'), or a file path (absolute, or relative to the working
+   * directory in Node and to the page in a browser).
    */
   url?: URL | string;
   /** Products with fewer multiply-adds than this stay on one thread (default 2^20). */
@@ -82,42 +88,120 @@ interface Pool {
 let pool: Pool | null = null;
 let status: CpuThreadsStatus = { threads: 1 };
 
+/** Calls of initCpuThreads / stopCpuThreads, chained so that each starts when the previous one has finished. */
+let queue: Promise<unknown> = Promise.resolve();
+
+function serial<T>(fn: () => Promise<T>): Promise<T> {
+  const run = queue.then(fn, fn);
+  queue = run.catch(() => undefined);
+  return run;
+}
+
+const MAX_THREADS = 1024;
+
+type CheckedOptions = Required<Omit<CpuThreadsOptions, 'url'>> & { url: URL | string | undefined };
+
+/** The options, checked (every error names the option and the value given). */
+function checkOptions(opts: CpuThreadsOptions): CheckedOptions {
+  const fail = (msg: string): never => {
+    throw new Error(`initCpuThreads: ${msg}`);
+  };
+  if (opts === null || typeof opts !== 'object') return fail(`expected an options object {Worker, threads?, url?, ...}, got ${opts === null ? 'null' : typeof opts}`);
+  if (typeof opts.Worker !== 'function') return fail(`Worker must be a Worker class (e.g. Worker from 'node:worker_threads'), got ${opts.Worker === null ? 'null' : typeof opts.Worker}`);
+  const threads = opts.threads === undefined ? 2 : opts.threads;
+  if (typeof threads !== 'number' || !Number.isInteger(threads) || threads < 1 || threads > MAX_THREADS)
+    fail(`threads must be a positive integer (at most ${MAX_THREADS}), got ${typeof threads === 'string' ? JSON.stringify(threads) : String(threads)}`);
+  const minMacs = opts.minMacs === undefined ? 1 << 20 : opts.minMacs;
+  if (typeof minMacs !== 'number' || !(minMacs >= 0) || minMacs === Infinity) fail(`minMacs must be a finite number >= 0, got ${String(minMacs)}`);
+  const startTimeoutMs = opts.startTimeoutMs === undefined ? 10_000 : opts.startTimeoutMs;
+  if (typeof startTimeoutMs !== 'number' || !(startTimeoutMs > 0) || startTimeoutMs === Infinity)
+    fail(`startTimeoutMs must be a finite number > 0, got ${String(startTimeoutMs)}`);
+  const url = opts.url;
+  if (url !== undefined && !(url instanceof URL) && (typeof url !== 'string' || url === ''))
+    fail(`url must be a URL, a URL string or a file path, got ${url === '' ? 'an empty string' : url === null ? 'null' : typeof url}`);
+  return { Worker: opts.Worker, threads, minMacs, startTimeoutMs, url };
+}
+
+/** A string with a scheme ('file:', 'https:', 'blob:', ...; not a Windows drive 'C:\') is a URL, anything else a file path. */
+async function resolveUrl(url: URL | string | undefined): Promise<URL> {
+  if (url === undefined) return new URL('./cpu-worker.js', import.meta.url);
+  if (url instanceof URL) return url;
+  if (/^[a-zA-Z][a-zA-Z0-9+.-]+:/.test(url)) {
+    try {
+      return new URL(url);
+    } catch {
+      throw new Error(`initCpuThreads: url ${JSON.stringify(url)} is not a valid URL`);
+    }
+  }
+  // A path. Node's pathToFileURL percent-encodes spaces, '#', '?' and '%', and resolves relative
+  // paths against the working directory; in a browser a path is relative to the page.
+  const spec = 'node:url';
+  let toUrl: ((p: string) => URL) | null = null;
+  try {
+    toUrl = ((await import(/* @vite-ignore */ spec)) as { pathToFileURL(p: string): URL }).pathToFileURL;
+  } catch {
+    // not Node
+  }
+  if (toUrl) return toUrl(url);
+  const base = (globalThis as { location?: { href: string } }).location?.href;
+  if (!base) throw new Error(`initCpuThreads: cannot turn the path ${JSON.stringify(url)} into a URL here; pass a URL`);
+  return new URL(url, base);
+}
+
 /**
  * Start `threads - 1` worker threads for large CPU matrix products. Resolves to the status; never
  * throws for a missing capability (no SharedArrayBuffer, no Atomics.wait, a worker that fails to
- * start): it then reports why and the CPU backend stays single-threaded.
+ * start): it then reports why and the CPU backend stays single-threaded. Invalid options are an
+ * error (a rejected promise) and leave the current threads as they are.
  */
 export async function initCpuThreads(opts: CpuThreadsOptions): Promise<CpuThreadsStatus> {
-  await stopCpuThreads();
-  const threads = Math.floor(opts.threads ?? 2);
-  if (!(threads >= 1)) throw new Error(`initCpuThreads: threads must be a positive integer, got ${opts.threads}`);
+  const o = checkOptions(opts);
+  return serial(() => start(o));
+}
+
+async function start(o: CheckedOptions): Promise<CpuThreadsStatus> {
+  await terminate(detachPool());
+  const { threads } = o;
   if (threads === 1) return (status = { threads: 1, reason: 'threads: 1 requested' });
   const missing = missingCapability();
   if (missing) return (status = { threads: 1, reason: missing });
-  const url = opts.url === undefined ? new URL('./cpu-worker.js', import.meta.url) : new URL(opts.url);
-  const timeout = opts.startTimeoutMs ?? 10_000;
+  let url: URL;
+  try {
+    url = await resolveUrl(o.url);
+  } catch (e) {
+    return (status = { threads: 1, reason: (e as Error).message });
+  }
   const workers: WorkerLike[] = [];
   try {
     for (let i = 0; i < threads - 1; i++) {
-      const w = new opts.Worker(url, { type: 'module', name: `papergrad-cpu-${i + 1}` });
+      const w = new o.Worker(url, { type: 'module', name: `papergrad-cpu-${i + 1}` });
       workers.push(w);
     }
-    await Promise.all(workers.map((w) => waitReady(w, url, timeout)));
+    await Promise.all(workers.map((w) => waitReady(w, url, o.startTimeoutMs)));
   } catch (e) {
-    for (const w of workers) w.terminate();
+    await terminate({ workers });
     return (status = { threads: 1, reason: (e as Error).message });
   }
   for (const w of workers) w.unref?.();
-  pool = { workers, minMacs: opts.minMacs ?? 1 << 20, ctl: new Int32Array(new SharedArrayBuffer(4 * workers.length)), sab: null };
+  pool = { workers, minMacs: o.minMacs, ctl: new Int32Array(new SharedArrayBuffer(4 * workers.length)), sab: null };
   return (status = { threads });
+}
+
+/** Takes the pool out of use at once (large products run on the calling thread from here on). */
+function detachPool(): Pool | null {
+  const p = pool;
+  pool = null;
+  status = { threads: 1 };
+  return p;
+}
+
+async function terminate(p: Pick<Pool, 'workers'> | null): Promise<void> {
+  if (p) await Promise.all(p.workers.map((w) => Promise.resolve().then(() => w.terminate()).catch(() => undefined)));
 }
 
 /** Stop the worker threads; large products run on the calling thread again. */
 export async function stopCpuThreads(): Promise<void> {
-  const p = pool;
-  pool = null;
-  status = { threads: 1 };
-  if (p) await Promise.all(p.workers.map((w) => w.terminate()));
+  return serial(() => terminate(detachPool()));
 }
 
 /** How many threads large CPU matrix products use now, and why not more. */
@@ -250,7 +334,7 @@ export function matmulCpu(
   }
   if (failed) {
     console.warn('papergrad: a CPU worker thread failed; large products run single-threaded from now on');
-    void stopCpuThreads();
+    void terminate(detachPool());
     status = { threads: 1, reason: 'a worker thread failed' };
   }
 }
