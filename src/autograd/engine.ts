@@ -34,6 +34,26 @@ export function enableGrad<T>(fn: () => T): T {
 }
 
 /**
+ * The autograd rules of in-place writes (assign_, normal_, uniform_, ...), checked before the write.
+ * With grad mode on, writing to a tensor that requires grad is refused, as in PyTorch ("a leaf
+ * Variable that requires grad is being used in an in-place operation"): the write is not recorded,
+ * so for a leaf it would silently escape the gradient, and for a non-leaf its value would no longer
+ * be what its node computed. A source that requires grad is refused too (the gradient would not
+ * reach it). Inside noGrad every write is allowed; backward then refuses to use a node whose saved
+ * tensors were written since it ran (see the version check in runBackward).
+ */
+export function checkInPlace(op: string, target: Tensor, src?: Tensor): void {
+  if (!gradEnabled) return;
+  if (target._meta.requiresGrad)
+    throw new Error(
+      `${op}: in-place write to a ${target.isLeaf ? 'leaf tensor' : `tensor computed by '${target._meta.node!.name}'`} ${fmt(target.shape)} that requires grad; ` +
+        `wrap it in pg.noGrad(() => ...) (as optimizers and initialisers do), or write to a detached copy`,
+    );
+  if (src?._meta.requiresGrad)
+    throw new Error(`${op}: the source ${fmt(src.shape)} requires grad, but in-place writes are not recorded by autograd (its gradient would be lost); use the source itself, or detach() it`);
+}
+
+/**
  * Records `out = op(inputs)` in the graph if grad mode is on and some input needs a gradient.
  * The node saves aliases of the inputs and the output: they keep the storages alive (whatever
  * the user disposes) until backward frees them.
@@ -44,6 +64,7 @@ export function record<A>(name: string, grad: GradRule<A> | undefined, inputs: T
   for (const t of inputs) if (t._meta.requiresGrad) any = true;
   if (!any) return out;
   const saved = untracked(() => ({ inputs: inputs.map((t) => t._alias()), out: out._alias() }));
+  const versions = inputs.map((t) => t._meta.version);
   const node: Node = {
     seq: ++seq,
     name,
@@ -59,6 +80,18 @@ export function record<A>(name: string, grad: GradRule<A> | undefined, inputs: T
   };
   (node as NodeExtra).outMeta = out._meta;
   (node as NodeExtra).inputShapes = inputs.map((t) => t.shape);
+  (node as NodeExtra).checkSaved = () => {
+    const stale = (t: Tensor, v: number, what: string) => {
+      if (t._meta.version === v) return;
+      throw new Error(
+        `backward: ${what} of '${name}' (${fmt(t.shape)} ${t.dtype}), saved for the gradient, was written in place (assign_) after '${name}' ran ` +
+          `(version ${t._meta.version}, saved at version ${v}); the gradient would no longer match the values. ` +
+          `Run backward before writing (e.g. before optimizer.step()), or write to a clone`,
+      );
+    };
+    saved.inputs.forEach((t, i) => stale(t, versions[i], `input ${i}`));
+    stale(saved.out, 0, 'the output');
+  };
   out._meta.node = node;
   out._meta.requiresGrad = true;
   return out;
@@ -67,6 +100,8 @@ export function record<A>(name: string, grad: GradRule<A> | undefined, inputs: T
 interface NodeExtra extends Node {
   outMeta: AutogradMeta;
   inputShapes: (readonly number[])[];
+  /** Throws if a tensor the node saved was written in place since it was recorded. */
+  checkSaved: () => void;
 }
 
 interface BackwardOpts {
@@ -133,6 +168,7 @@ function runBackward(roots: Tensor[], seeds: Tensor[], targets: AutogradMeta[] |
       const dy = pending.get(node);
       if (!dy) continue;
       pending.delete(node);
+      node.checkSaved();
       if (node.outMeta.retainsGrad) {
         const prev = node.outMeta.grad;
         node.outMeta.grad = keep(prev ? prev.add(dy) : dy._alias());

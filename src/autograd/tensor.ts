@@ -29,6 +29,16 @@ export class AutogradMeta {
   node: Node | null = null;
   grad: Tensor | null = null;
   retainsGrad = false;
+  /**
+   * In-place writes so far (assign_ and the ops built on it). Graph nodes note the version of each
+   * tensor they save and backward refuses to run a node whose saved tensors have moved on.
+   */
+  version = 0;
+}
+
+/** engine.ts's checkInPlace, reached through the dispatch object (filled in by ops/index.ts) to avoid an import cycle. */
+interface InPlaceCheck {
+  checkInPlace(op: string, target: Tensor, src?: Tensor): void;
 }
 
 export type Scalar = number | boolean;
@@ -79,7 +89,14 @@ export class Tensor implements View {
   }
   /** The accumulated gradient of a leaf tensor (or of a non-leaf after retainGrad()). */
   get grad(): Tensor | null { return this._meta.grad; }
-  set grad(g: Tensor | null) { this._meta.grad = g === null ? null : keep(g); }
+  set grad(g: Tensor | null) {
+    if (g !== null && !(g instanceof Tensor)) throw new Error(`grad: expected a Tensor or null, got ${g === undefined ? 'undefined' : typeof g}`);
+    if (g !== null && (g.shape.join() !== this.shape.join() || g.device !== this.device))
+      throw new Error(`grad: a gradient ${fmt(g.shape)} on ${g.device} assigned to a tensor ${fmt(this.shape)} on ${this.device}; they must match`);
+    this._meta.grad = g === null ? null : keep(g);
+  }
+  /** How many in-place writes this tensor has had (PyTorch's t._version). */
+  get _version(): number { return this._meta.version; }
   get isLeaf(): boolean { return this._meta.node === null; }
   /** The op that produced this tensor (null for leaves). */
   get gradFn(): string | null { return this._meta.node?.name ?? null; }
@@ -115,6 +132,9 @@ export class Tensor implements View {
    */
   assign_(src: Tensor): this {
     this.assertAlive('assign_');
+    if (!(src instanceof Tensor)) throw new Error(`assign_: expected a Tensor, got ${src === null ? 'null' : typeof src}`);
+    src.assertAlive('assign_');
+    (O as unknown as InPlaceCheck).checkInPlace('assign_', this, src);
     if (src.dtype !== this.dtype || src.shape.join() !== this.shape.join())
       throw new Error(`assign_: expected ${fmt(this.shape)} ${this.dtype}, got ${fmt(src.shape)} ${src.dtype}`);
     if (src.device !== this.device) throw new Error(`assign_: device mismatch (${this.device} vs ${src.device})`);
@@ -125,6 +145,7 @@ export class Tensor implements View {
     self.strides = Object.freeze(contiguousStrides(this.shape));
     self.offset = 0;
     tensorStorageSwapped(this, old, c.storage);
+    this._meta.version++;
     if (c !== src) c.dispose();
     return this;
   }

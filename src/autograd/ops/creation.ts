@@ -8,6 +8,7 @@ import { fromTyped, scoped } from './core.js';
 import { cast } from './elementwise.js';
 import * as R from '../random.js';
 import { O } from '../dispatch.js';
+import { checkInPlace } from '../engine.js';
 import type { RandomRequest } from '../webgpu/kernels/random.js';
 
 export interface CreateOpts {
@@ -294,8 +295,10 @@ export const categorical = (probs: Tensor, numSamples = 1, opts: RandOpts & { re
 
 /** In-place fills (used by initialisers): replace x's values with a random draw. */
 export function normal_(x: Tensor, mean = 0, std = 1, opts: RandOpts = {}): Tensor {
+  checkInPlace('normal_', x);
   return x.assign_(randn(x.shape, { ...opts, mean, std, dtype: x.dtype, device: x.device }));
 }
 export function uniform_(x: Tensor, low = 0, high = 1, opts: RandOpts = {}): Tensor {
+  checkInPlace('uniform_', x);
   return x.assign_(rand(x.shape, { ...opts, low, high, dtype: x.dtype, device: x.device }));
 }

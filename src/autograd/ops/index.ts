@@ -1,7 +1,7 @@
 // The op table's public functions, gathered; ops/index.ts also fills the dispatch object that
 // Tensor methods call through.
 import { O } from '../dispatch.js';
-import { backward, grad, valueAndGrad, noGrad, customOp } from '../engine.js';
+import { backward, grad, valueAndGrad, noGrad, customOp, checkInPlace } from '../engine.js';
 
 export * from './elementwise.js';
 export * from './reduce.js';
@@ -20,4 +20,4 @@ import * as indexing from './indexing.js';
 import * as creation from './creation.js';
 import * as nn from './nn.js';
 
-Object.assign(O, elementwise, reduce, shape, mm, indexing, creation, nn, { backward, grad, valueAndGrad, noGrad, customOp });
+Object.assign(O, elementwise, reduce, shape, mm, indexing, creation, nn, { backward, grad, valueAndGrad, noGrad, customOp, checkInPlace });
