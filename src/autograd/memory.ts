@@ -14,21 +14,63 @@ interface Tracked {
 
 const live = { tensors: 0, storages: 0, bytes: new Map<string, number>() };
 
-export function storageRetained(s: Storage): void {
-  if (s.refs === 0) {
-    live.storages++;
-    const dev = s.backend.device;
-    live.bytes.set(dev, (live.bytes.get(dev) ?? 0) + s.size * bytesPerElement(s.dtype));
+/**
+ * A storage's bookkeeping, apart from the storage itself: its reference count and what it adds to
+ * memory(). The GC safety net holds the cell, not the storage, for storages whose memory the JS
+ * garbage collector frees by itself (typed arrays): a tensor dropped without dispose() then takes
+ * its typed array with it as soon as the GC runs, even inside a long synchronous loop, where
+ * finalization callbacks (which only run between tasks) cannot. Storages that must be released
+ * explicitly (GPU buffers) are kept in the cell and released by the callback.
+ */
+interface Cell {
+  refs: number;
+  bytes: number;
+  device: string;
+  /** The storage, when only an explicit release frees its memory; null for typed-array storages. */
+  explicit: Storage | null;
+}
+const cells = new WeakMap<Storage, Cell>();
+
+function cellOf(s: Storage): Cell {
+  let c = cells.get(s);
+  if (!c) {
+    const bytes = s.size * bytesPerElement(s.dtype);
+    if (!Number.isSafeInteger(bytes) || bytes < 0) throw new Error(`internal: storage of ${String(s.size)} ${s.dtype} elements`);
+    c = { refs: 0, bytes, device: s.backend.device, explicit: ArrayBuffer.isView(s.data) ? null : s };
+    cells.set(s, c);
   }
-  s.refs++;
+  return c;
+}
+
+function cellRetained(c: Cell): void {
+  if (c.refs === 0) {
+    live.storages++;
+    live.bytes.set(c.device, (live.bytes.get(c.device) ?? 0) + c.bytes);
+  }
+  c.refs++;
+}
+
+/** Drops one reference; true when it was the last. */
+function cellReleased(c: Cell): boolean {
+  if (c.refs <= 0) throw new Error('internal: storage released twice');
+  if (--c.refs > 0) return false;
+  live.storages--;
+  live.bytes.set(c.device, (live.bytes.get(c.device) ?? 0) - c.bytes);
+  return true;
+}
+
+export function storageRetained(s: Storage): void {
+  const c = cellOf(s);
+  cellRetained(c);
+  s.refs = c.refs;
 }
 
 export function storageReleased(s: Storage): void {
-  if (s.refs <= 0) throw new Error('internal: storage released twice');
-  if (--s.refs === 0) {
-    live.storages--;
-    const dev = s.backend.device;
-    live.bytes.set(dev, (live.bytes.get(dev) ?? 0) - s.size * bytesPerElement(s.dtype));
+  const c = cellOf(s);
+  const last = cellReleased(c);
+  s.refs = c.refs;
+  if (last) {
+    cells.delete(s);
     s.backend.release(s);
   }
 }
@@ -36,9 +78,13 @@ export function storageReleased(s: Storage): void {
 // Tensors that are garbage-collected without dispose() still give their storage back.
 const registry =
   typeof FinalizationRegistry !== 'undefined'
-    ? new FinalizationRegistry<Storage>((s) => {
+    ? new FinalizationRegistry<Cell>((c) => {
         live.tensors--;
-        storageReleased(s);
+        // A typed-array storage is gone with its last tensor; its cell only keeps the counts.
+        if (cellReleased(c) && c.explicit) {
+          cells.delete(c.explicit);
+          c.explicit.backend.release(c.explicit);
+        } else if (c.explicit) c.explicit.refs = c.refs;
       })
     : null;
 
@@ -47,7 +93,7 @@ const registry =
 // registering every temporary with the FinalizationRegistry cost ~13% of a small op.
 function arm(t: Tracked, s: Storage): void {
   if (!registry) return;
-  registry.register(t, s, t);
+  registry.register(t, cellOf(s), t);
   t._gcArmed = true;
 }
 

@@ -1,0 +1,60 @@
+// Safety, class "resource hygiene": the GC safety net reclaims CPU memory inside a synchronous loop
+// without tidy or dispose, and memory() stays finite and exact after ops that fail.
+import { describe, expect, it } from 'vitest';
+import * as pg from '../../src/index.js';
+import { collectGarbage } from '../helpers/gc.js';
+
+const gc = (globalThis as { gc?: () => void }).gc!;
+const arrayBufferMB = () => process.memoryUsage().arrayBuffers / 1e6;
+
+describe('GC safety net in a synchronous loop', () => {
+  it('tensors dropped without dispose free their typed arrays as the GC runs, before the loop yields', async () => {
+    await collectGarbage();
+    const x = pg.ones([1 << 18]); // 1 MB
+    const start = arrayBufferMB();
+    let peak = 0;
+    for (let i = 0; i < 300; i++) {
+      x.mul(2).add(1); // two 1 MB results, dropped
+      if (i % 25 === 24) {
+        gc();
+        peak = Math.max(peak, arrayBufferMB() - start);
+      }
+    }
+    // Without the safety net reaching into the loop this would be ~600 MB (every result kept until the loop ends).
+    expect(peak).toBeLessThan(120);
+    // The counts catch up once the loop yields and the finalizers run.
+    await collectGarbage();
+    expect(pg.memory().tensors).toBeLessThan(5);
+    x.dispose();
+  });
+});
+
+describe('memory() after errors', () => {
+  it('stays finite and returns to where it was after failing calls', async () => {
+    await collectGarbage();
+    const before = pg.memory();
+    const a = pg.ones([2, 3]);
+    const fails: (() => unknown)[] = [
+      () => pg.zeros([NaN]),
+      () => pg.zeros([-1]),
+      () => pg.ones([Infinity]),
+      () => pg.zeros([1.5]),
+      () => a.reshape([4, -1]),
+      () => a.matmul(pg.ones([2, 2])),
+      () => a.add(pg.ones([4])),
+      () => a.sum(5),
+      () => pg.tensor([[1, 2], [3]]),
+      () => a.gather(1, pg.tensor([[7]], { dtype: 'int32' })),
+    ];
+    for (const f of fails) {
+      expect(f).toThrow();
+      const m = pg.memory();
+      for (const v of [m.tensors, m.storages, ...Object.values(m.bytes)]) expect(Number.isFinite(v) && v >= 0).toBe(true);
+    }
+    a.dispose();
+    await collectGarbage();
+    const after = pg.memory();
+    expect(after.tensors).toBe(before.tensors);
+    expect(after.bytes.cpu ?? 0).toBe(before.bytes.cpu ?? 0);
+  });
+});
