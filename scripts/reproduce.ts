@@ -68,13 +68,18 @@ export const USAGE = `usage: npm run reproduce -- [--paper name[,name]] [--full]
 function intArg(flag: string, v: string | undefined, min: number): number {
   if (v === undefined || !/^\d+$/.test(v)) throw new UsageError(`${flag} needs a non-negative integer, got ${v === undefined ? 'nothing' : JSON.stringify(v)}`);
   const n = Number(v);
-  if (!Number.isSafeInteger(n) || n < min) throw new UsageError(`${flag} must be ≥ ${min}, got ${v}`);
+  if (!Number.isSafeInteger(n)) throw new UsageError(`${flag}: ${v} is too large`);
+  if (n < min) throw new UsageError(`${flag} must be ≥ ${min}, got ${v}`);
   return n;
 }
 
 /** "3" (a count), or a comma list of seeds and ranges "a-b": "0,5-7" is 0, 5, 6, 7. */
 export function parseSeeds(flag: string, v: string): { count: number } | { seeds: number[] } {
-  if (/^\d+$/.test(v)) return { count: intArg(flag, v, 1) };
+  if (/^\d+$/.test(v)) {
+    const count = intArg(flag, v, 1);
+    if (count > 10000) throw new UsageError(`${flag}: ${count} seeds is more than 10000`);
+    return { count };
+  }
   const seeds: number[] = [];
   for (const item of v.split(',')) {
     const s = item.trim();

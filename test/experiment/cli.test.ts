@@ -48,6 +48,11 @@ describe('reproduce CLI', () => {
       [['--paper', 'a,'], /^--paper needs experiment names, got "a,"$/],
       [['--out='], /^--out needs a folder/],
       [['--jobs', '0'], /^--jobs must be ≥ 1/],
+      [['--seeds', '99999999999999999999'], /^--seeds: 99999999999999999999 is too large$/],
+      [['--seeds', '20000'], /^--seeds: 20000 seeds is more than 10000$/],
+      [['--seed', '1.5'], /^--seed needs a non-negative integer, got "1.5"$/],
+      [['--seeds', '-1'], /^--seeds: "-1" in "-1" is not a seed/],
+      [['--jobs', '1e9'], /^--jobs needs a non-negative integer, got "1e9"$/],
     ];
     for (const [argv, msg] of cases) expect(() => parseArgs(argv), argv.join(' ')).toThrow(msg);
   });
