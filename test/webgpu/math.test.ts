@@ -2,7 +2,7 @@
 // backend: 2^18 points per range, largest ulp distance asserted (and printed).
 import { afterAll, describe, expect, it } from 'vitest';
 import * as pg from '../../src/index.js';
-import { ulpDistance } from './compare.js';
+import { ulpDistance } from '../helpers/optable.js';
 import { setupWebGPU } from './setup.js';
 
 const gpu = await setupWebGPU();

@@ -1,75 +1,66 @@
 // Neural-network primitives. unfold/fold (im2col and its adjoint) are the kernels; softmax,
 // conv2d, pooling and dropout are compositions of primitives.
 import { Tensor } from '../tensor.js';
-import type { KernelDef } from '../opdef.js';
-import type { View } from '../backend.js';
-import type { FloatArray } from '../dtype.js';
-import { fmt, normDim } from '../shape.js';
-import { im2col, col2im, convOutputSize } from '../cpu/conv.js';
+import type { OpDef } from '../opdef.js';
+import { normal } from '../opdef.js';
+import { convOutputSize, fmt, normDim } from '../shape.js';
 import { noGrad } from '../engine.js';
 import { runOp, scoped } from './core.js';
-import { contiguous, where } from './elementwise.js';
-import { logsumexp, max, mean, sum } from './reduce.js';
-import { matmul } from './matmul.js';
-import { pad, reshape } from './shape.js';
 import { bernoulli, type RandOpts } from './creation.js';
 
 export const softmax = scoped(function softmax(x: Tensor, dim = -1): Tensor {
   const d = normDim('softmax', dim, x.rank);
   const m = noGrad(() => {
-    const mx = max(x, d, true);
-    return where(mx.eq(-Infinity), 0, mx);
+    const mx = x.max(d, true);
+    return mx.maskedFill(mx.eq(-Infinity), 0);
   });
   const e = x.sub(m).exp();
-  return e.div(sum(e, d, true));
+  return e.div(e.sum(d, true));
 });
 
 export const logSoftmax = scoped(function logSoftmax(x: Tensor, dim = -1): Tensor {
   const d = normDim('logSoftmax', dim, x.rank);
-  return x.sub(logsumexp(x, d, true));
+  return x.sub(x.logsumexp(d, true));
 });
 
 type Pair = number | [number, number];
 const pair = (v: Pair): [number, number] => (typeof v === 'number' ? [v, v] : v);
 
-interface UnfoldAttrs {
+export interface UnfoldAttrs {
   C: number; H: number; W: number;
   k: [number, number]; stride: [number, number]; padding: [number, number]; dilation: [number, number];
   outH: number; outW: number;
 }
 
 /** im2col: [N, C, H, W] -> [N, C*kh*kw, outH*outW] (zero padding). */
-export const UNFOLD: KernelDef<UnfoldAttrs> = {
+export const UNFOLD = {
   kind: 'kernel', name: 'unfold',
-  cpu: ([x]: View[], out: View, a) => {
-    const N = x.shape[0], img = a.C * a.H * a.W, cols = a.C * a.k[0] * a.k[1] * a.outH * a.outW;
-    for (let n = 0; n < N; n++)
-      im2col(x.storage.data as FloatArray, x.offset + n * img, a.C, a.H, a.W, a.k[0], a.k[1], a.stride[0], a.stride[1],
-        a.padding[0], a.padding[1], a.dilation[0], a.dilation[1], a.outH, a.outW, out.storage.data as FloatArray, n * cols);
-  },
-  grad: (dy, { attrs }) => [fold(dy, attrs)],
-};
+  grad: (dy, { attrs }) => [foldWith(dy, attrs)],
+  check: { tol: { rel: 1e-5 }, examples: [
+    { note: 'stride, padding, dilation', inputs: [normal([2, 3, 9, 8])], call: (x) => unfold(x, [3, 2], { stride: [2, 1], padding: 1, dilation: [1, 2] }), grad: false },
+    { note: 'small', inputs: [normal([1, 2, 3, 3])], call: (x) => unfold(x, 2, { stride: 1 }).square() },
+    { note: 'conv2d with bias, groups', inputs: [normal([2, 2, 5, 5]), normal([3, 2, 3, 3]), normal([3]), normal([1, 4, 5, 4]), normal([4, 2, 3, 3])],
+      call: (x, w, b, x2, w2) => [conv2d(x, w, b, { stride: 2, padding: 1 }), conv2d(x2, w2, null, { dilation: 2, padding: 2, groups: 2 })] },
+    { note: 'pooling', inputs: [normal([1, 2, 4, 4]), normal([1, 1, 5, 5])], call: (x, y) => [maxPool2d(x, 2), maxPool2d(y, 3, { stride: 2, padding: 1 }), avgPool2d(x, 2, { stride: 1 })] },
+  ] },
+} satisfies OpDef<UnfoldAttrs>;
 
 /** col2im: the adjoint of unfold, summing overlapping patches back into [N, C, H, W]. */
-export const FOLD: KernelDef<UnfoldAttrs> = {
+export const FOLD = {
   kind: 'kernel', name: 'fold',
-  cpu: ([cols]: View[], out: View, a) => {
-    const y = out.storage.data as FloatArray;
-    y.fill(0);
-    const N = out.shape[0], img = a.C * a.H * a.W, len = a.C * a.k[0] * a.k[1] * a.outH * a.outW;
-    for (let n = 0; n < N; n++)
-      col2im(cols.storage.data as FloatArray, cols.offset + n * len, a.C, a.H, a.W, a.k[0], a.k[1], a.stride[0], a.stride[1],
-        a.padding[0], a.padding[1], a.dilation[0], a.dilation[1], a.outH, a.outW, y, n * img);
-  },
   grad: (dy, { attrs }) => [unfoldWith(dy, attrs)],
-};
+  check: { tol: { rel: 1e-5 }, examples: [
+    { note: 'padding, overlapping patches', inputs: [normal([2, 8, 30])], call: (c) => fold(c, [5, 4], 2, { padding: 1 }) },
+    { note: 'stride and dilation', inputs: [normal([1, 12, 12])], call: (c) => fold(c, [7, 6], [2, 3], { stride: [2, 1], dilation: [2, 1] }) },
+  ] },
+} satisfies OpDef<UnfoldAttrs>;
 
 function unfoldWith(x: Tensor, a: UnfoldAttrs): Tensor {
-  return runOp(UNFOLD, [contiguous(x)], [x.shape[0], a.C * a.k[0] * a.k[1], a.outH * a.outW], x.dtype, a);
+  return runOp(UNFOLD, [x.contiguous()], [x.shape[0], a.C * a.k[0] * a.k[1], a.outH * a.outW], x.dtype, a);
 }
 
-function fold(cols: Tensor, a: UnfoldAttrs): Tensor {
-  return runOp(FOLD, [contiguous(cols)], [cols.shape[0], a.C, a.H, a.W], cols.dtype, a);
+function foldWith(cols: Tensor, a: UnfoldAttrs): Tensor {
+  return runOp(FOLD, [cols.contiguous()], [cols.shape[0], a.C, a.H, a.W], cols.dtype, a);
 }
 
 export interface ConvOpts {
@@ -91,6 +82,18 @@ export const unfold = scoped(function unfold(x: Tensor, kernelSize: Pair, opts: 
   return unfoldWith(x, { C, H, W, k, stride, padding, dilation, outH, outW });
 });
 
+/** torch.nn.functional.fold: sums columns [N, C*kh*kw, L] into [N, C, H, W] (the adjoint of unfold). */
+export const fold = scoped(function fold(cols: Tensor, outputSize: Pair, kernelSize: Pair, opts: ConvOpts = {}): Tensor {
+  const k = pair(kernelSize), stride = pair(opts.stride ?? 1), padding = pair(opts.padding ?? 0), dilation = pair(opts.dilation ?? 1);
+  const [H, W] = pair(outputSize);
+  const outH = convOutputSize(H, k[0], stride[0], padding[0], dilation[0]);
+  const outW = convOutputSize(W, k[1], stride[1], padding[1], dilation[1]);
+  if (cols.rank !== 3 || cols.shape[1] % (k[0] * k[1]) !== 0 || cols.shape[2] !== outH * outW)
+    throw new Error(`fold: expected columns [N, C*${k[0] * k[1]}, ${outH * outW}] for output ${fmt([H, W])}, got ${fmt(cols.shape)}`);
+  if (cols.dtype !== 'float32' && cols.dtype !== 'float64') throw new Error(`fold: expected a float tensor, got ${cols.dtype}`);
+  return foldWith(cols, { C: cols.shape[1] / (k[0] * k[1]), H, W, k, stride, padding, dilation, outH, outW });
+});
+
 /** 2-D convolution (cross-correlation, as PyTorch): x [N, C, H, W], weight [O, C/groups, kh, kw]. */
 export const conv2d = scoped(function conv2d(x: Tensor, weight: Tensor, bias?: Tensor | null, opts: ConvOpts & { groups?: number } = {}): Tensor {
   if (x.rank !== 4 || weight.rank !== 4)
@@ -104,12 +107,12 @@ export const conv2d = scoped(function conv2d(x: Tensor, weight: Tensor, bias?: T
   const L = cols.shape[2];
   const outH = convOutputSize(H, kh, pair(opts.stride ?? 1)[0], pair(opts.padding ?? 0)[0], pair(opts.dilation ?? 1)[0]);
   // Channels are the slowest index of a column, so groups split the column dim evenly.
-  const colsG = reshape(cols, [N, groups, Cg * kh * kw, L]);
-  const wG = reshape(weight, [groups, O / groups, Cg * kh * kw]);
-  let y = reshape(matmul(wG, colsG), [N, O, outH, L / outH]); // [G, O/G, CK] @ [N, G, CK, L] -> [N, G, O/G, L]
+  const colsG = cols.reshape([N, groups, Cg * kh * kw, L]);
+  const wG = weight.reshape([groups, O / groups, Cg * kh * kw]);
+  let y = wG.matmul(colsG).reshape([N, O, outH, L / outH]); // [G, O/G, CK] @ [N, G, CK, L] -> [N, G, O/G, L]
   if (bias) {
     if (bias.rank !== 1 || bias.shape[0] !== O) throw new Error(`conv2d: bias must be [${O}], got ${fmt(bias.shape)}`);
-    y = y.add(reshape(bias, [1, O, 1, 1]));
+    y = y.add(bias.reshape([1, O, 1, 1]));
   }
   return y;
 });
@@ -121,22 +124,22 @@ function poolCols(x: Tensor, kernelSize: Pair, opts: ConvOpts, padValue: number)
   const padding = pair(opts.padding ?? 0);
   const [N, C] = x.shape;
   // Pad explicitly so max pooling sees -inf (not im2col's zeros) outside the image.
-  const xp = padding[0] || padding[1] ? pad(x, [padding[1], padding[1], padding[0], padding[0]], padValue) : x;
+  const xp = padding[0] || padding[1] ? x.pad([padding[1], padding[1], padding[0], padding[0]], padValue) : x;
   const cols = unfold(xp, k, { stride, dilation: opts.dilation });
   const outH = convOutputSize(xp.shape[2], k[0], stride[0], 0, pair(opts.dilation ?? 1)[0]);
   const outW = cols.shape[2] / outH;
-  return { cols: reshape(cols, [N, C, k[0] * k[1], cols.shape[2]]), outH, outW };
+  return { cols: cols.reshape([N, C, k[0] * k[1], cols.shape[2]]), outH, outW };
 }
 
 export const maxPool2d = scoped(function maxPool2d(x: Tensor, kernelSize: Pair, opts: ConvOpts = {}): Tensor {
   const { cols, outH, outW } = poolCols(x, kernelSize, opts, -Infinity);
-  return reshape(max(cols, 2), [x.shape[0], x.shape[1], outH, outW]);
+  return cols.max(2).reshape([x.shape[0], x.shape[1], outH, outW]);
 });
 
 /** Average pooling; padded zeros count in the average (PyTorch's count_include_pad=True). */
 export const avgPool2d = scoped(function avgPool2d(x: Tensor, kernelSize: Pair, opts: ConvOpts = {}): Tensor {
   const { cols, outH, outW } = poolCols(x, kernelSize, opts, 0);
-  return reshape(mean(cols, 2), [x.shape[0], x.shape[1], outH, outW]);
+  return cols.mean(2).reshape([x.shape[0], x.shape[1], outH, outW]);
 });
 
 /** Inverted dropout: zeroes each element with probability p and scales the rest by 1/(1-p). */
