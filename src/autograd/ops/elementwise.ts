@@ -96,7 +96,8 @@ export const UNARY = {
     check: { examples: unaryExamples((x) => sigmoid(x), real(5)), tol: { ulp: 3 } } },
   erf: { kind: 'unary', name: 'erf',
     grad: (dy, { inputs: [x] }) => [dy.mul(x.square().neg().exp().mul(2 / Math.sqrt(Math.PI)))],
-    check: { examples: unaryExamples((x) => erf(x), real(2)), tol: { ulp: 2 } } },
+    // WebGPU's float32 polynomial near |x| = 1 rounds up to 3 ulp (test/webgpu/math.test.ts).
+    check: { examples: unaryExamples((x) => erf(x), real(2)), tol: { ulp: 3 } } },
   relu: { kind: 'unary', name: 'relu',
     grad: (dy, { inputs: [x] }) => [where(x.gt(0), dy, 0)],
     check: { examples: unaryExamples((x) => relu(x), real(1, 0.05), { ints: true }) } },
