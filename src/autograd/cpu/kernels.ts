@@ -77,3 +77,14 @@ export const cpuKernels = {
   ...UNARY_LOOPS, ...BINARY_LOOPS, where, ...REDUCE_ROWS, cumsum,
   matmul, place, cat, gather, scatterAdd, argsort, unfold, fold, fill,
 } satisfies KernelMap;
+
+/**
+ * The ops whose CPU results may differ in the last bit between JavaScript engines, by dtype: their
+ * kernels call Math.exp, Math.pow & co., which ECMA-262 leaves "implementation-approximated".
+ * Every other result (all other ops; float32 transcendentals come from ../math.ts) is the same bits
+ * in every engine: test/autograd/quickjs.test.ts runs the table in QuickJS and compares with V8.
+ */
+export const ENGINE_DEPENDENT: Readonly<Record<'float32' | 'float64', readonly string[]>> = {
+  float32: ['pow'],
+  float64: ['exp', 'log', 'log1p', 'expm1', 'sin', 'cos', 'tanh', 'sigmoid', 'erf', 'gelu', 'silu', 'softplus', 'pow'],
+};
