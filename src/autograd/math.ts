@@ -1,21 +1,25 @@
 // The portable math library: exp, expm1, log, log1p, tanh, sigmoid, sin, cos and erf for
-// float32 results, written once, with only IEEE-754 double + - * / and integer bit operations.
+// float32 results, written once, with only IEEE-754 double + - * /, the exact Math.abs/min/max/
+// sign, integer bit operations (and BigInt for sin/cos beyond 2^20).
 //
 // Why: JavaScript's Math.exp & co. are "implementation-approximated" (ECMA-262), and engines
 // differ in the last bit. Code built from + - * / alone gives the same bits in every engine
-// (V8, SpiderMonkey, JavaScriptCore, QuickJS; none fuses a * b + c), and a WebAssembly kernel
-// doing the same f64 operations in the same order gets the same bits as well.
+// (V8, SpiderMonkey, JavaScriptCore, QuickJS; none fuses a * b + c; test/autograd/quickjs.test.ts
+// compares QuickJS with V8), and a WebAssembly kernel doing the same f64 operations in the same
+// order gets the same bits as well.
 //
 // How: each function reduces its argument exactly (or to far beyond float32 precision), then
 // evaluates a polynomial in double precision, and its caller rounds once when it stores into a
 // Float32Array. The polynomials are the WebGPU float32 library's (webgpu/math.ts builds its WGSL
 // from the coefficient tables below); evaluated in double they err by < 2^-28 relative, so the
 // float32 result is the correctly rounded one or its neighbour: within 1 ulp of the exact value
-// (test/autograd/math.test.ts sweeps every function against float64 references).
+// (measured <= 0.61 ulp; test/autograd/math.test.ts sweeps every function against float64
+// references). Double precision also allows simpler forms than float32 code can use: tanh is
+// E / (E + 2) with E = expm1(2|x|) and sigmoid is 1 / (1 + e^-x) for both signs, without branches.
 //
 // Inputs are float32 values (any double works; accuracy is float32's). The results are doubles
 // carrying float32 accuracy: use them for float32 outputs, never for float64 tensors, whose
-// kernels use Math.* (see docs/engine.md, "Which results are the same on every JS engine").
+// kernels use Math.* (docs/engine.md, "The same bits in every JavaScript engine").
 
 // ---------------------------------------------------------------- coefficient tables
 // Fitted for papergrad (weighted minimax by Lawson iteration in float64 against 40-digit
@@ -29,7 +33,7 @@ export const LOG_P = [0.3333333134651184, -0.2500082552433014, 0.200012356042861
 export const SIN_S = [-0.1666666716337204, 0.008333329111337662, -0.00019839232845697552, 2.717366669457988e-06];
 /** cos(r) = 1 - r^2/2 + r^4 C(r^2) on |r| <= pi/4. */
 export const COS_C = [0.0416666679084301, -0.0013888883404433727, 2.4799372113193385e-05, -2.7198629481972603e-07];
-/** tanh(x) = x + x^3 T(x^2) on |x| <= 0.5625. */
+/** tanh(x) = x + x^3 T(x^2) on |x| <= 0.5625 (WGSL; the CPU's tanh32 needs no polynomial of its own). */
 export const TANH_T = [-0.3333333134651184, 0.13333284854888916, -0.05395812913775444, 0.02177189290523529, -0.008378591388463974, 0.002353596966713667];
 /** erf(x) = x E(x^2) on |x| <= 1; E[0] = 2/sqrt(pi) in double (scripts/fit-math.py). */
 export const ERF_E = [1.1283791670955126, -0.37612637877464294, 0.11283769458532333, -0.026864541694521904, 0.00521830003708601, -0.0008442027610726655, 0.00010949168063234538, -8.73709905135911e-06];
@@ -75,7 +79,6 @@ function library(
   [P0, P1, P2, P3, P4, P5, P6, P7]: readonly number[],
   [S0, S1, S2, S3]: readonly number[],
   [C0, C1, C2, C3]: readonly number[],
-  [T0, T1, T2, T3, T4, T5]: readonly number[],
   [E0, E1, E2, E3, E4, E5, E6, E7]: readonly number[],
   [R0, R1, R2, R3, R4, R5, R6, R7, R8, R9, R10]: readonly number[],
   pow2: Float64Array,
@@ -241,7 +244,7 @@ function library(
 }
 
 export const { exp32, expm1_32, log32, log1p32, tanh32, sigmoid32, sin32, cos32, erf32 } =
-  library(EXP_Q, LOG_P, SIN_S, COS_C, TANH_T, ERF_E, ERFC_R, POW2, F64, I32, HI, new Float64Array(2), new Float64Array([1, 1, -1, -1]));
+  library(EXP_Q, LOG_P, SIN_S, COS_C, ERF_E, ERFC_R, POW2, F64, I32, HI, new Float64Array(2), new Float64Array([1, 1, -1, -1]));
 
 // Large arguments (|x| >= 2^20, up to float32's 3.4e38): x 2/pi mod 4 from 2/pi's bits
 // (Payne-Hanek), exactly, with integers. x = M 2^E with M < 2^24, and 2/pi ~ C 2^-L with

@@ -80,7 +80,7 @@ describe('composites: a backend running each op that has one as its composite of
     console.log(`composites vs kernels (worst per op):\n  ${measured.join('\n  ')}`);
   });
   it('covers the ops that declare one', () => {
-    expect(withComposite.map((op) => op.name).sort()).toEqual(['gelu', 'neg', 'reciprocal', 'rsqrt', 'sigmoid', 'silu', 'softplus', 'square']);
+    expect(withComposite.map((op) => op.name).sort()).toEqual(['gelu', 'neg', 'reciprocal', 'rsqrt', 'sigmoid', 'silu', 'softplus', 'softsign', 'square']);
   });
   for (const op of withComposite) {
     it(`${op.name} agrees with its kernel within ${JSON.stringify(op.check.tol ?? 'exact')}`, async () => {

@@ -290,6 +290,9 @@ export const UNARY_LOOPS = {
       for (; i < n; i++, xi += xs) y[yi + i] = f(x[xi]);
     },
     (x, xi, xs, y, yi, n) => { for (let i = 0; i < n; i++, xi += xs) { const v = x[xi]; y[yi + i] = Math.max(v, 0) + Math.log1p(Math.exp(-Math.abs(v))); } }),
+  softsign: unary((x, xi, xs, y, yi, n) => {
+    for (let i = 0; i < n; i++, xi += xs) { const v = x[xi]; y[yi + i] = v / (1 + Math.abs(v)); }
+  }),
   square: unary((x, xi, xs, y, yi, n) => {
     let i = 0;
     if (xs === 1) {

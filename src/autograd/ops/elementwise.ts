@@ -123,6 +123,11 @@ export const UNARY = {
     grad: (dy, { inputs: [x] }) => [dy.mul(x.sigmoid())],
     composite: ([x]) => x.maximum(0).add(x.abs().neg().exp().log1p()),
     check: { examples: unaryExamples((x) => softplus(x), real(5)), tol: { ulp: 3 } } },
+  // softsign(x) = x / (1 + |x|): the worked example of docs/engine.md (adding a unary op).
+  softsign: { kind: 'unary', name: 'softsign',
+    grad: (dy, { inputs: [x] }) => [dy.div(x.abs().add(1).square())],
+    composite: ([x]) => x.div(x.abs().add(1)),
+    check: { examples: unaryExamples((x) => softsign(x), real(3)), tol: { ulp: 1 } } },
   square: { kind: 'unary', name: 'square',
     grad: (dy, { inputs: [x] }) => [dy.mul(x).mul(2)],
     composite: ([x]) => x.mul(x),
@@ -182,6 +187,7 @@ export const erf = unaryFloat(UNARY.erf);
 export const gelu = unaryFloat(UNARY.gelu);
 export const silu = unaryFloat(UNARY.silu);
 export const softplus = unaryFloat(UNARY.softplus);
+export const softsign = unaryFloat(UNARY.softsign);
 export const reciprocal = unaryFloat(UNARY.reciprocal);
 
 export function logicalNot(x: Tensor): Tensor {

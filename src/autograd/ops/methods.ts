@@ -78,6 +78,7 @@ const methods = {
   gelu(this: Tensor): Tensor { return E.gelu(this); },
   silu(this: Tensor): Tensor { return E.silu(this); },
   softplus(this: Tensor): Tensor { return E.softplus(this); },
+  softsign(this: Tensor): Tensor { return E.softsign(this); },
   square(this: Tensor): Tensor { return E.square(this); },
   reciprocal(this: Tensor): Tensor { return E.reciprocal(this); },
   clamp(this: Tensor, min?: number | null, max?: number | null): Tensor { return E.clamp(this, min, max); },

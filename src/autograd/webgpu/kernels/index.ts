@@ -41,6 +41,7 @@ export const UNARY_WGSL = {
   gelu: `pg_div(x, 1.0 + exp(-2.0 * ${GELU_C} * (x + 0.044715 * x * x * x)))`,
   silu: 'pg_div(x, 1.0 + exp(-x))',
   softplus: 'max(x, 0.0) + log1p(exp(-abs(x)))',
+  softsign: 'pg_div(x, 1.0 + abs(x))',
   square: 'x * x',
   reciprocal: 'pg_div(1.0, x)',
   logicalNot: 'select(1u, 0u, x != 0u)',
