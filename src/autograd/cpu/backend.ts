@@ -60,5 +60,4 @@ class CpuBackend implements Backend {
   }
 }
 
-export { copyStrided };
 export const cpuBackend = new CpuBackend();

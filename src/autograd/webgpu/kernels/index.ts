@@ -5,7 +5,7 @@ import type { Kernel } from '../../backend.js';
 import type { KernelMap, OpsOfKind } from '../../ops/table.js';
 import type { Ctx } from '../context.js';
 import { wtype } from '../wgsl.js';
-import { binarySpec, map, unarySpec, whereSpec } from './elementwise.js';
+import { binarySpec, copy, map, unarySpec, whereSpec } from './elementwise.js';
 import { reduce, type ReduceSpec } from './reduce.js';
 import { matmul } from './matmul.js';
 import { cat, place } from './shape.js';
@@ -89,6 +89,10 @@ export function webgpuKernels(ctx: Ctx): KernelMap {
   return {
     ...each(UNARY_WGSL, (name, expr) => (inputs, out) =>
       map(ctx, unarySpec(name, expr, wtype(inputs[0].dtype), wtype(out.dtype)), inputs, out)),
+    // A same-dtype copy moves bits (NaN payloads and -0 survive); casts convert with `x`.
+    copy: (inputs, out) => inputs[0].dtype === out.dtype
+      ? copy(ctx, inputs[0], out)
+      : map(ctx, unarySpec('copy', UNARY_WGSL.copy, wtype(inputs[0].dtype), wtype(out.dtype)), inputs, out),
     ...each(BINARY_WGSL, (name, expr) => (inputs, out) =>
       map(ctx, binarySpec(name, expr, wtype(inputs[0].dtype), wtype(out.dtype)), inputs, out)),
     // where(c, a, b) selects bits, so it is exact for every dtype.
