@@ -13,6 +13,7 @@ describe('gradcheck: elementwise composites', () => {
   const away = () => r(3, 4).add(pg.tensor(0.05, { dtype: 'float64' }).mul(r(3, 4).sign())); // avoid kinks at 0
   it('clamp', () => { check((x) => x.clamp(-0.5, 0.5), away()); });
   it('maskedFill', () => { const m = r(3, 4).gt(0); check((x) => x.maskedFill(m, 2), r(3, 4)); });
+  it('gelu (exact: a composite of erf)', () => { check((x) => x.gelu(), r(3, 4)); });
   it('pow with a scalar exponent', () => { check((a) => a.pow(3), r(3, 4)); });
 });
 

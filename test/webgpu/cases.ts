@@ -42,6 +42,10 @@ export const CASES: Case[] = [
   { name: 'oneHot', tol: 'exact', run: (d) => pg.oneHot(d.randint(0, 5, [7]), 5) },
   // ---------------------------------------------------------------- transcendentals at chosen points
   { name: 'transcendentals at extremes', tol: { ulp: 2 }, run: (d) => { const x = d.t([0, -0, 1e-30, -1e-30, 88, -88, 100, -100, 1e-6, 20, -20, Infinity, -Infinity, NaN]); return [x.exp(), x.tanh(), x.sigmoid(), x.softplus(), x.expm1(), x.erf()]; } },
+  // exact gelu = (x/2)(1 + erf(x/√2)), a composite: erf within 1 ulp, then 1 + erf cancels for x < 0 (below x = -5.4
+  // float32 erf is -1 and the result 0 on both backends); `tiny` covers the cancellation near there.
+  { name: 'gelu (erf)', tol: { ulp: 8, tiny: 1e-6 }, run: (d) => d.randn([40, 25], 2).gelu() },
+  { name: 'erf special values', tol: 'exact', run: (d) => d.t([0, -0, Infinity, -Infinity, NaN, 4, -4, 3.92, 100]).erf() },
   { name: 'log at extremes', tol: { ulp: 2 }, run: (d) => { const x = d.t([0, -0, 1e-30, 1, 2, 1e30, 3e38, Infinity, -1, NaN, 1.0000001, 0.9999999]); return [x.log(), x.log1p(), x.sqrt(), x.rsqrt()]; } },
   // ---------------------------------------------------------------- reductions: strategies
   { name: 'mean over dims', tol: { rel: 1e-5 }, run: (d) => { const x = d.rand([5, 6, 7], 0.5, 1.5); return [x.mean(), x.mean(1), x.mean(-1, true), x.mean([0, 2])]; } },
@@ -67,5 +71,15 @@ export const CASES: Case[] = [
     const tall = d.randn([600, 3]); // sorted along dim 0: a strided row
     return [pg.argsort(x, -1), pg.argsort(x, -1, true), x.topk(5).indices, x.sort(1).values, pg.argsort(withNan), pg.argsort(withNan, 0, true),
       pg.argsort(tall, 0), pg.argsort(tall.transpose(), 1, true), pg.argsort(d.randint(-9, 9, [2, 513]), 1), pg.argsort(d.randint(0, 9, [300]).gt(4), 0)];
+  } },
+  // ---------------------------------------------------------------- pooling (composites of unfold)
+  { name: 'pooling ceilMode, returnIndices, countIncludePad false', tol: { rel: 1e-6 }, run: (d) => {
+    const x = d.randn([2, 3, 8, 9]);
+    const r = pg.maxPool2d(x, 3, { stride: 2, padding: 1, ceilMode: true, returnIndices: true });
+    return [r.values, r.indices, pg.avgPool2d(x, 3, { stride: 2, padding: 1, ceilMode: true, countIncludePad: false })];
+  } },
+  { name: 'maxUnpool2d (repeated indices)', tol: 'exact', run: (d) => {
+    const r = pg.maxPool2d(d.randn([2, 2, 6, 6]).mul(2).int().float(), 3, { stride: 1, padding: 1, returnIndices: true });
+    return pg.maxUnpool2d(r.values, r.indices, 3, { stride: 1, padding: 1 });
   } },
 ];

@@ -5,7 +5,7 @@ import type { OpDef } from '../opdef.js';
 import { ints, normal, values } from '../opdef.js';
 import { fmt, normDim } from '../shape.js';
 import { deviceOf, runOp, scoped } from './core.js';
-import { arange } from './creation.js';
+import { arange, zeros } from './creation.js';
 
 function checkIndex(op: string, x: Tensor, dim: number, index: Tensor, other?: Tensor): number {
   deviceOf(op, x, index, ...(other ? [other] : []));
@@ -45,8 +45,9 @@ export const SCATTER_ADD = {
   ] },
 } satisfies OpDef<{ dim: number }>;
 
+// Not x.mul(0): that is NaN where x is ±inf or NaN.
 function zerosOf(x: Tensor): Tensor {
-  return x.mul(0);
+  return zeros(x.shape, { dtype: x.dtype, device: x.device });
 }
 
 /** out[i][j] = x[index[i][j]][j] (for dim 0), and so on: torch.gather. */

@@ -75,7 +75,7 @@ const methods = {
   sigmoid(this: Tensor): Tensor { return E.sigmoid(this); },
   erf(this: Tensor): Tensor { return E.erf(this); },
   relu(this: Tensor): Tensor { return E.relu(this); },
-  gelu(this: Tensor): Tensor { return E.gelu(this); },
+  gelu(this: Tensor, opts?: E.GeluOpts): Tensor { return E.gelu(this, opts); },
   silu(this: Tensor): Tensor { return E.silu(this); },
   softplus(this: Tensor): Tensor { return E.softplus(this); },
   softsign(this: Tensor): Tensor { return E.softsign(this); },

@@ -8,7 +8,7 @@
 // The polynomials were fitted for papergrad (weighted minimax by Lawson iteration in float64
 // against 40-digit references, then rounded to float32) and are shared with the CPU's library,
 // ../math.ts, which evaluates them in double; docs/webgpu.md has the measured errors.
-import { COS_C, ERF_E, ERFC_R, EXP_Q, LN2_HI, LN2_LO, LOG_P, PIO2_F32, SIN_S, TANH_T } from '../math.js';
+import { COS_C, ERF_P, ERF_R, EXP_Q, LN2_HI, LN2_LO, LOG_P, PIO2_F32, SIN_S, TANH_T } from '../math.js';
 
 /** A float32 value as a WGSL literal that denotes exactly that value. */
 function lit(x: number): string {
@@ -25,9 +25,6 @@ function horner(v: string, c: readonly number[]): string {
 
 // The coefficient tables and Cody-Waite splits are the CPU's (../math.ts): one set of algorithms.
 const PIO2 = PIO2_F32;
-// 2/sqrt(pi) as a float32 pair: erf's leading term x * (HI + LO) keeps its last bit.
-const TWO_OVER_SQRT_PI_HI = Math.fround(ERF_E[0]);
-const TWO_OVER_SQRT_PI_LO = ERF_E[0] - TWO_OVER_SQRT_PI_HI;
 
 export const MATH: Record<string, string> = {
   // y * 2^k for normal y and k in [-252, 254], in two exact steps (the second rounds once,
@@ -116,22 +113,22 @@ export const MATH: Record<string, string> = {
   return select(v, -v, q >= 2);
 }`,
   sin: `fn sin(x: f32) -> f32 { return pg_trig(x, 0); }`,
-  // erf: x E(x^2) up to 1, then 1 - e^(-x^2) R(1/x), then 1 (math.ts has the derivation).
+  cos: `fn cos(x: f32) -> f32 { return pg_trig(x, 1); }`,
+  // erf: a + a P(a^2) below 1, 1 - e^(-a^2) R(a - 1) up to 3.92, then 1 (../math.ts); odd: the
+  // result takes x's sign bit (so erf(-0) = -0).
   erf: `fn erf(x: f32) -> f32 {
   if (pg_isnan(x)) { return x; }
   let a = abs(x);
-  if (a <= 1.0) {
-    let s = x * x;
-    return x * ${lit(TWO_OVER_SQRT_PI_HI)} + x * (${lit(TWO_OVER_SQRT_PI_LO)} + s * (${horner('s', ERF_E.slice(1))}));
+  var r: f32 = 1.0;
+  if (a < 1.0) {
+    let t = a * a;
+    r = a + a * (${horner('t', ERF_P)});
+  } else if (a < 3.92) {
+    let u = a - 1.0;
+    r = 1.0 - exp(-(a * a)) * (${horner('u', ERF_R)});
   }
-  var v = 1.0;
-  if (a < 4.0) {
-    let t = pg_div(1.0, a);
-    v = 1.0 - exp(-(a * a)) * (${horner('t', ERFC_R)});
-  }
-  return select(v, -v, x < 0.0);
+  return bitcast<f32>(bitcast<u32>(r) | (bitcast<u32>(x) & 0x80000000u));
 }`,
-  cos: `fn cos(x: f32) -> f32 { return pg_trig(x, 1); }`,
   inverseSqrt: `fn inverseSqrt(x: f32) -> f32 { return pg_div(1.0, sqrt(x)); }`,
 };
 
@@ -143,7 +140,7 @@ export const MATH_DEPENDS: Record<string, string[]> = {
   tanh: ['pg_isnan', 'pg_div', 'expm1'],
   sin: ['pg_trig'],
   cos: ['pg_trig'],
-  erf: ['pg_isnan', 'pg_div', 'exp'],
   pg_trig: ['pg_bits'],
   inverseSqrt: ['pg_div', 'sqrt'],
+  erf: ['pg_isnan', 'exp'],
 };
