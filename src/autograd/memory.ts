@@ -97,9 +97,34 @@ function arm(t: Tracked, s: Storage): void {
   t._gcArmed = true;
 }
 
+/**
+ * Tensors created during the current outermost op call (args.ts's op wrapper), so that a call that
+ * throws can free what it allocated: outputs, casts, scalars, graph aliases. Null outside ops.
+ */
+let opLog: Tracked[] | null = null;
+const opLogArray: Tracked[] = [];
+
+export function opLogBegin(): void {
+  opLogArray.length = 0;
+  opLog = opLogArray;
+}
+
+export function opLogEnd(): void {
+  opLog = null;
+  opLogArray.length = 0;
+}
+
+/** The call failed: dispose everything it created that is still alive. */
+export function opLogFail(): void {
+  opLog = null;
+  for (const t of opLogArray) if (!t.isDisposed) t.dispose();
+  opLogArray.length = 0;
+}
+
 export function tensorCreated(t: Tracked, s: Storage): void {
-  live.tensors++;
   storageRetained(s);
+  live.tensors++;
+  if (opLog !== null) opLog.push(t);
   const scope = scopes[scopes.length - 1];
   if (scope && tracking) scope.add(t);
   else arm(t, s);

@@ -2,11 +2,20 @@
 // matmul, scale, maskedFill, softmax, matmul. Batch-first: [B, T, D].
 import * as pg from '../autograd/index.js';
 import type { Tensor, Generator, DType } from '../autograd/index.js';
+import { op, tensor, bool, count, finite, number, generator, opt, nullable, options } from '../autograd/args.js';
 import { Module, scopeForward } from './module.js';
 import { activation, Dropout, LayerNorm, Linear, type ActivationName } from './layers.js';
 
 /** What masked scores are filled with: the most negative float32, so fully masked rows stay finite (uniform). */
 export const MASK_VALUE = -3.4028234663852886e38;
+
+const ATTENTION_ARGS = {
+  q: tensor, k: tensor, v: tensor,
+  opts: options({
+    causal: opt(bool), window: nullable(count), keyPaddingMask: nullable(tensor), attnMask: nullable(tensor),
+    scale: opt(finite), dropout: opt(number), training: opt(bool), generator: opt(generator),
+  }),
+};
 
 export interface AttentionMaskOpts {
   /** Query i (aligned to the end of the keys) may not see key j > i. */
@@ -49,14 +58,22 @@ export function attentionMask(tq: number, tk: number, opts: AttentionMaskOpts, d
  * softmax(q k^T * scale + mask) v for q [..., Tq, d], k [..., Tk, d], v [..., Tk, dv]
  * (torch.nn.functional.scaled_dot_product_attention with a boolean "not allowed" mask).
  */
-export function scaledDotProductAttention(q: Tensor, k: Tensor, v: Tensor,
+export const scaledDotProductAttention = op('scaledDotProductAttention', ATTENTION_ARGS, function scaledDotProductAttention(q: Tensor, k: Tensor, v: Tensor,
   opts: AttentionMaskOpts & { scale?: number; dropout?: number; training?: boolean; generator?: Generator } = {}): Tensor {
-  return attentionWithWeights(q, k, v, opts).out;
-}
+  return attend('scaledDotProductAttention', q, k, v, opts).out;
+}, { example: () => [pg.randn([2, 3, 4]), pg.randn([2, 5, 4]), pg.randn([2, 5, 6])] });
 
 /** scaledDotProductAttention that also returns the attention weights [..., Tq, Tk] (before dropout). */
-export function attentionWithWeights(q: Tensor, k: Tensor, v: Tensor,
+export const attentionWithWeights = op('attentionWithWeights', ATTENTION_ARGS, function attentionWithWeights(q: Tensor, k: Tensor, v: Tensor,
   opts: AttentionMaskOpts & { scale?: number; dropout?: number; training?: boolean; generator?: Generator } = {}): { out: Tensor; weights: Tensor } {
+  return attend('attentionWithWeights', q, k, v, opts);
+}, { example: () => [pg.randn([2, 3, 4]), pg.randn([2, 5, 4]), pg.randn([2, 5, 6])] });
+
+function attend(name: string, q: Tensor, k: Tensor, v: Tensor,
+  opts: AttentionMaskOpts & { scale?: number; dropout?: number; training?: boolean; generator?: Generator }): { out: Tensor; weights: Tensor } {
+  if (q.rank < 2 || k.rank < 2 || v.rank < 2 || q.shape[q.rank - 1] !== k.shape[k.rank - 1] || k.shape[k.rank - 2] !== v.shape[v.rank - 2])
+    throw new Error(`${name}: expected q [..., Tq, d], k [..., Tk, d] and v [..., Tk, dv], got q [${q.shape.join(', ')}], k [${k.shape.join(', ')}], v [${v.shape.join(', ')}]`);
+  if (opts.dropout !== undefined && !(opts.dropout >= 0 && opts.dropout < 1)) throw new Error(`${name}: dropout must be in [0, 1), got ${opts.dropout}`);
   const tq = q.shape[q.rank - 2], tk = k.shape[k.rank - 2];
   const scale = opts.scale ?? 1 / Math.sqrt(q.shape[q.rank - 1]);
   let scores = q.matmul(k.transpose(-2, -1)).mul(scale);

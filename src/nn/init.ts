@@ -3,6 +3,7 @@
 // runs without recording autograd, and returns the tensor. Random ones take {generator}.
 import * as pg from '../autograd/index.js';
 import type { Tensor, Generator } from '../autograd/index.js';
+import { op, tensor, number, finite, nonNegative, generator, opt, oneOf, options } from '../autograd/args.js';
 
 export interface InitOpts {
   generator?: Generator;
@@ -45,26 +46,30 @@ function fill(t: Tensor, make: () => Tensor): Tensor {
   return pg.tidy(() => pg.noGrad(() => t.assign_(make())));
 }
 
-export function uniform_(t: Tensor, low = 0, high = 1, opts: InitOpts = {}): Tensor {
+export const uniform_ = op('init.uniform_', { t: tensor, low: opt(finite), high: opt(finite), opts: options({ generator: opt(generator) }) }, function uniform_(t: Tensor, low = 0, high = 1, opts: InitOpts = {}): Tensor {
   return fill(t, () => pg.rand(t.shape, { low, high, dtype: t.dtype, device: t.device, generator: opts.generator }));
-}
+});
 
-export function normal_(t: Tensor, mean = 0, std = 1, opts: InitOpts = {}): Tensor {
+export const normal_ = op('init.normal_', { t: tensor, mean: opt(finite), std: opt(nonNegative), opts: options({ generator: opt(generator) }) }, function normal_(t: Tensor, mean = 0, std = 1, opts: InitOpts = {}): Tensor {
   return fill(t, () => pg.randn(t.shape, { mean, std, dtype: t.dtype, device: t.device, generator: opts.generator }));
-}
+});
 
-export function constant_(t: Tensor, value: number): Tensor {
+export const constant_ = op('init.constant_', { t: tensor, value: number }, function constant_(t: Tensor, value: number): Tensor {
   return fill(t, () => pg.full(t.shape, value, { dtype: t.dtype, device: t.device }));
-}
+});
 
-export const zeros_ = (t: Tensor): Tensor => constant_(t, 0);
-export const ones_ = (t: Tensor): Tensor => constant_(t, 1);
+export const zeros_ = op('init.zeros_', { t: tensor }, (t: Tensor): Tensor => constant_(t, 0));
+export const ones_ = op('init.ones_', { t: tensor }, (t: Tensor): Tensor => constant_(t, 1));
 
 /** Ones on the diagonal of a 2-D tensor, zeros elsewhere. */
-export function eye_(t: Tensor): Tensor {
+export const eye_ = op('init.eye_', { t: tensor }, function eye_(t: Tensor): Tensor {
   if (t.rank !== 2) throw new Error(`eye_: expected a 2-D tensor, got shape [${t.shape.join(', ')}]`);
   return fill(t, () => pg.eye(t.shape[0], t.shape[1], { dtype: t.dtype, device: t.device }));
-}
+});
+
+const NONLINEARITIES = ['linear', 'identity', 'conv1d', 'conv2d', 'conv3d', 'sigmoid', 'tanh', 'relu', 'leaky_relu', 'selu'] as const;
+const KAIMING = { generator: opt(generator), a: opt(finite), mode: opt(oneOf('fanIn', 'fanOut')), nonlinearity: opt(oneOf(...NONLINEARITIES)) };
+const XAVIER = { generator: opt(generator), gain: opt(finite) };
 
 export interface KaimingOpts extends InitOpts {
   /** Negative slope of the leaky ReLU that follows (used when nonlinearity is 'leaky_relu'). */
@@ -81,32 +86,32 @@ function kaimingStd(t: Tensor, opts: KaimingOpts): number {
 }
 
 /** He uniform: U(-b, b) with b = gain * sqrt(3 / fan). */
-export function kaimingUniform_(t: Tensor, opts: KaimingOpts = {}): Tensor {
+export const kaimingUniform_ = op('init.kaimingUniform_', { t: tensor, opts: options(KAIMING) }, function kaimingUniform_(t: Tensor, opts: KaimingOpts = {}): Tensor {
   const bound = Math.sqrt(3) * kaimingStd(t, opts);
   return uniform_(t, -bound, bound, opts);
-}
+});
 
 /** He normal: N(0, std²) with std = gain / sqrt(fan). */
-export function kaimingNormal_(t: Tensor, opts: KaimingOpts = {}): Tensor {
+export const kaimingNormal_ = op('init.kaimingNormal_', { t: tensor, opts: options(KAIMING) }, function kaimingNormal_(t: Tensor, opts: KaimingOpts = {}): Tensor {
   return normal_(t, 0, kaimingStd(t, opts), opts);
-}
+});
 
 export interface XavierOpts extends InitOpts {
   gain?: number;
 }
 
 /** Glorot uniform: U(-b, b) with b = gain * sqrt(6 / (fanIn + fanOut)). */
-export function xavierUniform_(t: Tensor, opts: XavierOpts = {}): Tensor {
+export const xavierUniform_ = op('init.xavierUniform_', { t: tensor, opts: options(XAVIER) }, function xavierUniform_(t: Tensor, opts: XavierOpts = {}): Tensor {
   const { fanIn, fanOut } = calculateFanInAndFanOut(t);
   const bound = (opts.gain ?? 1) * Math.sqrt(6 / (fanIn + fanOut));
   return uniform_(t, -bound, bound, opts);
-}
+});
 
 /** Glorot normal: N(0, std²) with std = gain * sqrt(2 / (fanIn + fanOut)). */
-export function xavierNormal_(t: Tensor, opts: XavierOpts = {}): Tensor {
+export const xavierNormal_ = op('init.xavierNormal_', { t: tensor, opts: options(XAVIER) }, function xavierNormal_(t: Tensor, opts: XavierOpts = {}): Tensor {
   const { fanIn, fanOut } = calculateFanInAndFanOut(t);
   return normal_(t, 0, (opts.gain ?? 1) * Math.sqrt(2 / (fanIn + fanOut)), opts);
-}
+});
 
 /**
  * A (semi-)orthogonal matrix (Saxe et al. 2013), as torch.nn.init.orthogonal_: the tensor is viewed
@@ -114,7 +119,7 @@ export function xavierNormal_(t: Tensor, opts: XavierOpts = {}): Tensor {
  * on the CPU) with the signs of R's diagonal folded into Q so the result is Haar-distributed.
  * Rows are orthonormal when rows <= cols, columns otherwise; the result is scaled by gain.
  */
-export function orthogonal_(t: Tensor, opts: XavierOpts = {}): Tensor {
+export const orthogonal_ = op('init.orthogonal_', { t: tensor, opts: options(XAVIER) }, function orthogonal_(t: Tensor, opts: XavierOpts = {}): Tensor {
   if (t.rank < 2) throw new Error(`orthogonal_: expected a tensor with at least 2 dims, got shape [${t.shape.join(', ')}]`);
   const rows = t.shape[0];
   const cols = t.size / rows;
@@ -149,10 +154,10 @@ export function orthogonal_(t: Tensor, opts: XavierOpts = {}): Tensor {
   for (let i = 0; i < rows; i++)
     for (let j = 0; j < cols; j++) out[i * cols + j] = gain * (tall ? a[j * m + i] : a[i * m + j]);
   return fill(t, () => pg.tensor(out, { dtype: 'float64', shape: t.shape }).to(t.dtype).to(t.device));
-}
+});
 
 /** N(mean, std²) truncated to [a, b] by rejection (redraws until every element falls inside). */
-export function truncNormal_(t: Tensor, opts: InitOpts & { mean?: number; std?: number; a?: number; b?: number } = {}): Tensor {
+export const truncNormal_ = op('init.truncNormal_', { t: tensor, opts: options({ generator: opt(generator), mean: opt(finite), std: opt(nonNegative), a: opt(finite), b: opt(finite) }) }, function truncNormal_(t: Tensor, opts: InitOpts & { mean?: number; std?: number; a?: number; b?: number } = {}): Tensor {
   const mean = opts.mean ?? 0, std = opts.std ?? 1, lo = opts.a ?? -2, hi = opts.b ?? 2;
   if (!(lo < hi)) throw new Error(`truncNormal_: need a < b, got ${lo}, ${hi}`);
   const out = new Float64Array(t.size);
@@ -164,4 +169,4 @@ export function truncNormal_(t: Tensor, opts: InitOpts & { mean?: number; std?: 
     for (let i = 0; i < draw.length && filled < t.size; i++) if (draw[i] >= lo && draw[i] <= hi) out[filled++] = draw[i];
   }
   return fill(t, () => pg.tensor(out, { dtype: 'float64', shape: t.shape }).to(t.dtype).to(t.device));
-}
+});

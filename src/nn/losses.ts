@@ -3,6 +3,9 @@
 // logits as large as ±1e4: log-probabilities come from logSoftmax / softplus, never log(softmax).
 import * as pg from '../autograd/index.js';
 import { scoped, type Tensor } from '../autograd/index.js';
+import { op, tensor, tensorLike, int, dim, bool, prob, positive, nonNegative, opt, nullable, oneOf, options } from '../autograd/args.js';
+
+const NLL = { weight: nullable(tensor), ignoreIndex: opt(int), reduction: opt(oneOf('mean', 'sum', 'none')) };
 
 export type Reduction = 'mean' | 'sum' | 'none';
 
@@ -49,11 +52,11 @@ function checkTarget(op: string, input: Tensor, target: Tensor): void {
  * Negative log-likelihood from log-probabilities input [N, C] or [N, C, d1, ...] (or [C]) and
  * int32 class targets [N, d1, ...]: loss_n = -weight[y_n] * input[n, y_n].
  */
-export const nllLoss = scoped(function nllLoss(input: Tensor, target: Tensor, opts: NllOpts = {}): Tensor {
+export const nllLoss = op('nllLoss', { input: tensor, target: tensor, opts: options(NLL) }, scoped(function nllLoss(input: Tensor, target: Tensor, opts: NllOpts = {}): Tensor {
   checkTarget('nllLoss', input, target);
   const { perSample, weights } = nllParts(input, target, opts);
   return reduceWeighted(perSample, weights, opts.reduction ?? 'mean', target.shape);
-});
+}), { example: () => [pg.randn([3, 4]).logSoftmax(-1), pg.tensor([0, 3, 1], { dtype: 'int32' })] });
 
 function nllParts(input: Tensor, target: Tensor, opts: NllOpts): { perSample: Tensor; weights: Tensor; valid: Tensor; logp: Tensor } {
   const ignoreIndex = opts.ignoreIndex ?? -100;
@@ -62,6 +65,7 @@ function nllParts(input: Tensor, target: Tensor, opts: NllOpts): { perSample: Te
   const t = target.reshape([-1]); // [M]
   const valid = t.ne(ignoreIndex);
   const safe = pg.where(valid, t, 0); // ignored targets gather class 0, then get weight 0
+  checkClasses(target, ignoreIndex, C);
   const picked = logp.gather(1, safe.unsqueeze(1)).reshape([-1]).neg(); // [M]
   let weights: Tensor = valid.cast(picked.dtype);
   if (opts.weight) {
@@ -69,6 +73,18 @@ function nllParts(input: Tensor, target: Tensor, opts: NllOpts): { perSample: Te
     weights = opts.weight.indexSelect(0, safe).mul(weights);
   }
   return { perSample: picked.mul(weights), weights, valid, logp };
+}
+
+/**
+ * Class targets must lie in [0, C) (or be ignoreIndex). Where the target can be read without
+ * waiting (the CPU), an out-of-range class is reported as such; elsewhere the gather's own check
+ * reports it as an index.
+ */
+function checkClasses(target: Tensor, ignoreIndex: number, C: number): void {
+  if (!target.storage.backend.readSync || target.size === 0) return;
+  const t = target.dataSync();
+  for (let i = 0; i < t.length; i++)
+    if ((t[i] < 0 || t[i] >= C) && t[i] !== ignoreIndex) throw new Error(`target holds class ${t[i]} (at flat position ${i}), out of range for ${C} classes`);
 }
 
 /** 'mean' = sum(loss) / sum(weights) (PyTorch's weighted mean; NaN when every target is ignored). */
@@ -96,7 +112,7 @@ export interface CrossEntropyOpts extends NllOpts {
  * Soft targets: loss_n = -sum_c weight_c * q_nc * logp_nc, and 'mean' divides by N (the number of
  * samples, not the weights), as PyTorch; ignoreIndex does not apply.
  */
-export const crossEntropy = scoped(function crossEntropy(logits: Tensor, target: Tensor, opts: CrossEntropyOpts = {}): Tensor {
+export const crossEntropy = op('crossEntropy', { logits: tensor, target: tensor, opts: options({ ...NLL, labelSmoothing: opt(prob) }) }, scoped(function crossEntropy(logits: Tensor, target: Tensor, opts: CrossEntropyOpts = {}): Tensor {
   const eps = opts.labelSmoothing ?? 0;
   if (!(eps >= 0 && eps <= 1)) throw new Error(`crossEntropy: labelSmoothing must be in [0, 1], got ${eps}`);
   const reduction = opts.reduction ?? 'mean';
@@ -123,19 +139,19 @@ export const crossEntropy = scoped(function crossEntropy(logits: Tensor, target:
   else if (reduction === 'sum') s = smooth.sum();
   else s = smooth.sum().div(weights.sum());
   return nll.mul(1 - eps).add(s.mul(eps / C));
-});
+}), { example: () => [pg.randn([3, 4]), pg.tensor([0, 3, 1], { dtype: 'int32' })] });
 
 /** Mean squared error. */
-export const mseLoss = scoped(function mseLoss(input: Tensor, target: Tensor, opts: { reduction?: Reduction } = {}): Tensor {
+export const mseLoss = op('mseLoss', { input: tensor, target: tensor, opts: options({ reduction: opt(oneOf('mean', 'sum', 'none')) }) }, scoped(function mseLoss(input: Tensor, target: Tensor, opts: { reduction?: Reduction } = {}): Tensor {
   sameShapeOrBroadcast('mseLoss', input, target);
   return reduce(input.sub(target).square(), opts.reduction ?? 'mean', 'mseLoss');
-});
+}));
 
 /** Mean absolute error. */
-export const l1Loss = scoped(function l1Loss(input: Tensor, target: Tensor, opts: { reduction?: Reduction } = {}): Tensor {
+export const l1Loss = op('l1Loss', { input: tensor, target: tensor, opts: options({ reduction: opt(oneOf('mean', 'sum', 'none')) }) }, scoped(function l1Loss(input: Tensor, target: Tensor, opts: { reduction?: Reduction } = {}): Tensor {
   sameShapeOrBroadcast('l1Loss', input, target);
   return reduce(input.sub(target).abs(), opts.reduction ?? 'mean', 'l1Loss');
-});
+}));
 
 function sameShapeOrBroadcast(op: string, a: Tensor, b: Tensor): void {
   if (a.shape.join() !== b.shape.join())
@@ -143,7 +159,7 @@ function sameShapeOrBroadcast(op: string, a: Tensor, b: Tensor): void {
 }
 
 /** Huber loss: 0.5 d² where |d| < delta, delta * (|d| - 0.5 delta) elsewhere. */
-export const huberLoss = scoped(function huberLoss(input: Tensor, target: Tensor, opts: { delta?: number; reduction?: Reduction } = {}): Tensor {
+export const huberLoss = op('huberLoss', { input: tensor, target: tensor, opts: options({ delta: opt(positive), reduction: opt(oneOf('mean', 'sum', 'none')) }) }, scoped(function huberLoss(input: Tensor, target: Tensor, opts: { delta?: number; reduction?: Reduction } = {}): Tensor {
   sameShapeOrBroadcast('huberLoss', input, target);
   const delta = opts.delta ?? 1;
   if (!(delta > 0)) throw new Error(`huberLoss: delta must be positive, got ${delta}`);
@@ -153,19 +169,19 @@ export const huberLoss = scoped(function huberLoss(input: Tensor, target: Tensor
   const c = a.minimum(delta);
   const loss = c.square().mul(0.5).add(a.sub(c).mul(delta));
   return reduce(loss, opts.reduction ?? 'mean', 'huberLoss');
-});
+}));
 
 /** Smooth L1 loss (huber / beta): 0.5 d² / beta where |d| < beta, |d| - 0.5 beta elsewhere. */
-export const smoothL1Loss = scoped(function smoothL1Loss(input: Tensor, target: Tensor, opts: { beta?: number; reduction?: Reduction } = {}): Tensor {
+export const smoothL1Loss = op('smoothL1Loss', { input: tensor, target: tensor, opts: options({ beta: opt(nonNegative), reduction: opt(oneOf('mean', 'sum', 'none')) }) }, scoped(function smoothL1Loss(input: Tensor, target: Tensor, opts: { beta?: number; reduction?: Reduction } = {}): Tensor {
   const beta = opts.beta ?? 1;
   if (beta === 0) return l1Loss(input, target, opts);
   return reduce(huberLoss(input, target, { delta: beta, reduction: 'none' }).div(beta), opts.reduction ?? 'mean', 'smoothL1Loss');
-});
+}));
 
 /** log(sigmoid(x)) = -softplus(-x), finite for any x. */
-export const logSigmoid = scoped(function logSigmoid(x: Tensor): Tensor {
+export const logSigmoid = op('logSigmoid', { x: tensor }, scoped(function logSigmoid(x: Tensor): Tensor {
   return x.neg().softplus().neg();
-});
+}));
 
 const LOG_CLAMP = -100;
 // Below e^-100 (and representable as a float32 denormal), so log(max(p, TINY)) clamped at -100 is
@@ -177,21 +193,21 @@ const TINY = 1e-44;
  * clamped to >= -100 as PyTorch does (so p = 0 or 1 gives finite values and gradients).
  * Prefer binaryCrossEntropyWithLogits, which is exact for large logits.
  */
-export const binaryCrossEntropy = scoped(function binaryCrossEntropy(p: Tensor, y: Tensor, opts: { weight?: Tensor | null; reduction?: Reduction } = {}): Tensor {
+export const binaryCrossEntropy = op('binaryCrossEntropy', { p: tensor, y: tensor, opts: options({ weight: nullable(tensor), reduction: opt(oneOf('mean', 'sum', 'none')) }) }, scoped(function binaryCrossEntropy(p: Tensor, y: Tensor, opts: { weight?: Tensor | null; reduction?: Reduction } = {}): Tensor {
   sameShapeOrBroadcast('binaryCrossEntropy', p, y);
   const logp = p.clamp(TINY, null).log().clamp(LOG_CLAMP, null);
   const log1mp = p.neg().add(1).clamp(TINY, null).log().clamp(LOG_CLAMP, null);
   let loss = y.mul(logp).add(y.neg().add(1).mul(log1mp)).neg();
   if (opts.weight) loss = loss.mul(opts.weight);
   return reduce(loss, opts.reduction ?? 'mean', 'binaryCrossEntropy');
-});
+}), { example: () => [pg.rand([2, 3]), pg.rand([2, 3])] });
 
 /**
  * Binary cross-entropy on logits, stable for any x:
  *   loss = (1 - y) x + (1 + (posWeight - 1) y) softplus(-x)
  * (= -[posWeight y log sigmoid(x) + (1 - y) log(1 - sigmoid(x))]); posWeight broadcasts over classes.
  */
-export const binaryCrossEntropyWithLogits = scoped(function binaryCrossEntropyWithLogits(x: Tensor, y: Tensor,
+export const binaryCrossEntropyWithLogits = op('binaryCrossEntropyWithLogits', { x: tensor, y: tensor, opts: options({ weight: nullable(tensor), posWeight: nullable(tensorLike), reduction: opt(oneOf('mean', 'sum', 'none')) }) }, scoped(function binaryCrossEntropyWithLogits(x: Tensor, y: Tensor,
   opts: { weight?: Tensor | null; posWeight?: Tensor | number | null; reduction?: Reduction } = {}): Tensor {
   sameShapeOrBroadcast('binaryCrossEntropyWithLogits', x, y);
   const spNeg = x.neg().softplus(); // -log sigmoid(x)
@@ -199,7 +215,7 @@ export const binaryCrossEntropyWithLogits = scoped(function binaryCrossEntropyWi
   let loss = y.neg().add(1).mul(x).add(lw ? lw.mul(spNeg) : spNeg);
   if (opts.weight) loss = loss.mul(opts.weight);
   return reduce(loss, opts.reduction ?? 'mean', 'binaryCrossEntropyWithLogits');
-});
+}));
 
 /**
  * KL divergence, PyTorch's convention (torch.nn.functional.kl_div): `input` holds log-probabilities
@@ -210,7 +226,7 @@ export const binaryCrossEntropyWithLogits = scoped(function binaryCrossEntropyWi
  * 'sum', 'none', and 'mean' (sum / number of elements, PyTorch's default, which is the KL divided
  * by the number of classes too).
  */
-export const klDiv = scoped(function klDiv(input: Tensor, target: Tensor, opts: { reduction?: Reduction | 'batchmean'; logTarget?: boolean } = {}): Tensor {
+export const klDiv = op('klDiv', { input: tensor, target: tensor, opts: options({ reduction: opt(oneOf('mean', 'sum', 'none', 'batchmean')), logTarget: opt(bool) }) }, scoped(function klDiv(input: Tensor, target: Tensor, opts: { reduction?: Reduction | 'batchmean'; logTarget?: boolean } = {}): Tensor {
   sameShapeOrBroadcast('klDiv', input, target);
   let loss: Tensor;
   if (opts.logTarget) {
@@ -227,12 +243,12 @@ export const klDiv = scoped(function klDiv(input: Tensor, target: Tensor, opts: 
   const reduction = opts.reduction ?? 'mean';
   if (reduction === 'batchmean') return loss.sum().div(input.rank === 0 ? 1 : input.shape[0]);
   return reduce(loss, reduction, 'klDiv');
-});
+}));
 
 /** cos(a, b) along dim, with each norm clamped to >= eps (torch.nn.functional.cosine_similarity). */
-export const cosineSimilarity = scoped(function cosineSimilarity(a: Tensor, b: Tensor, opts: { dim?: number; eps?: number } = {}): Tensor {
+export const cosineSimilarity = op('cosineSimilarity', { a: tensor, b: tensor, opts: options({ dim: opt(dim), eps: opt(nonNegative) }) }, scoped(function cosineSimilarity(a: Tensor, b: Tensor, opts: { dim?: number; eps?: number } = {}): Tensor {
   const dim = opts.dim ?? -1, eps = opts.eps ?? 1e-8;
   const na = a.square().sum(dim).sqrt().clamp(eps, null);
   const nb = b.square().sum(dim).sqrt().clamp(eps, null);
   return a.mul(b).sum(dim).div(na.mul(nb));
-});
+}));

@@ -59,7 +59,7 @@ describe('gelu', () => {
   });
 
   it('rejects an unknown approximation, naming the op and the value', () => {
-    expect(() => pg.gelu(f64([1]), { approximate: 'erf' as any })).toThrow(/gelu: approximate must be 'none' or 'tanh', got "erf"/);
+    expect(() => pg.gelu(f64([1]), { approximate: 'erf' as any })).toThrow(/gelu: approximate must be one of "none", "tanh", got "erf"/);
   });
 
   it('the GELU module defaults to exact and takes {approximate}', () => {

@@ -12,7 +12,8 @@ describe('creation and reading', () => {
     expect(pg.tensor([true, false]).toArraySync()).toEqual([true, false]);
     expect(pg.tensor(3).shape).toEqual([]);
     expect(pg.tensor(new Int32Array([1, 2])).dtype).toBe('int32');
-    expect(pg.tensor([1.5, 2], { dtype: 'int32' }).toArraySync()).toEqual([1, 2]);
+    expect(() => pg.tensor([1.5, 2], { dtype: 'int32' })).toThrow(/tensor: value 1.5 at index 0 cannot be stored exactly as int32/); // no silent truncation
+    expect(pg.tensor([-3, 2], { dtype: 'int32' }).toArraySync()).toEqual([-3, 2]);
   });
 
   it('reads asynchronously', async () => {
@@ -63,7 +64,7 @@ describe('creation and reading', () => {
     expect(() => a.reshape(4, 2)).toThrow(/reshape: cannot reshape \[2,3\] \(6 elements\) into \[4,2\]/);
     expect(() => a.sum(2)).toThrow(/sum: dim 2 out of range for a tensor of rank 2/);
     expect(() => pg.zeros([3]).gather(0, pg.tensor([5], { dtype: 'int32' }))).toThrow(/gather: index 5 is out of range for dim 0 of size 3/);
-    expect(() => pg.zeros([3]).gather(0, pg.tensor([1]))).toThrow(/gather: index must be int32, got float32/);
+    expect(() => pg.zeros([3]).gather(0, pg.tensor([1]))).toThrow(/gather: index must be an int32 tensor of indices, got float32/);
     expect(() => pg.zeros([2], { dtype: 'int32' }).requiresGrad_()).toThrow(/only float tensors/);
     expect(() => pg.zeros([2, 2]).item()).rejects.toThrow(/item: tensor has 4 elements/);
     const d = pg.zeros([2]);

@@ -9,6 +9,10 @@ import { getBackend, getDefaultDevice, hasBackend } from '../devices.js';
 import { fromTyped, runOp, scoped } from './core.js';
 import * as R from '../random.js';
 import { checkInPlace } from '../engine.js';
+import {
+  op, CREATE, RANDOM, options, opt, either, tensor as tensorArg, shape as shapeArg, number, finite, nonNegative, prob, int, size,
+  count, bool, dtype as dtypeArg, device as deviceArg, generator, oneOf, any, MAX_ELEMENTS, show, fail, type Rule,
+} from '../args.js';
 
 export interface CreateOpts {
   dtype?: DType;
@@ -34,7 +38,7 @@ function inferShape(data: NestedArray): number[] {
 function flattenInto(data: NestedArray, shape: number[], d: number, out: TypedArray, at: { i: number }): void {
   if (d === shape.length) {
     if (Array.isArray(data)) throw new Error('tensor: ragged nested array (too deep at some position)');
-    if (typeof data !== 'number' && typeof data !== 'boolean') throw new Error(`tensor: expected numbers or booleans, got ${typeof data}`);
+    if (typeof data !== 'number' && typeof data !== 'boolean') throw new Error(`tensor: expected numbers or booleans, got ${show(data)}`);
     out[at.i++] = Number(data);
     return;
   }
@@ -52,8 +56,32 @@ function firstLeaf(data: NestedArray): number | boolean | undefined {
   return x;
 }
 
+/**
+ * The values `dtype` must hold exactly, checked once over data being converted anyway: int32 takes
+ * integers in its range (no truncation, no wrap-around), bool takes anything (nonzero is true, as
+ * casts do); floats round as usual.
+ */
+function representable(op: string, dtype: DType, src: ArrayLike<number>): void {
+  if (dtype !== 'int32') return;
+  for (let i = 0; i < src.length; i++) {
+    const v = src[i];
+    if (!(Number.isInteger(v) && v >= -2147483648 && v <= 2147483647))
+      throw new Error(`${op}: value ${show(v)} at index ${i} cannot be stored exactly as int32 (integers in [-2^31, 2^31) only; round or cast it first)`);
+  }
+}
+
+/** The data of pg.tensor: a number, a boolean, a (nested) array of them, or a typed array. */
+const tensorData: Rule = {
+  kind: 'tensorData', types: ['number', 'boolean', 'array'], what: 'a number, a boolean, a nested array or a typed array', bad: [undefined, null, 'x', {}],
+  check: (v, o, name) => {
+    if (typeof v === 'number' || typeof v === 'boolean' || Array.isArray(v)) return v;
+    if (v instanceof Float32Array || v instanceof Float64Array || v instanceof Int32Array || v instanceof Uint8Array) return v;
+    return fail(o, name, 'a number, a boolean, a nested array or a Float32Array, Float64Array, Int32Array or Uint8Array', v);
+  },
+};
+
 /** pg.tensor(nested arrays | typed array | number, {dtype, device, requiresGrad, shape}). */
-export function tensor(data: NestedArray | TypedArray, opts: CreateOpts & { shape?: readonly number[] } = {}): Tensor {
+export const tensor = op('tensor', { data: tensorData, opts: options({ ...CREATE, shape: opt(shapeArg) }) }, function tensor(data: NestedArray | TypedArray, opts: CreateOpts & { shape?: readonly number[] } = {}): Tensor {
   const device = opts.device ?? getDefaultDevice();
   let arr: TypedArray;
   let shape: readonly number[];
@@ -67,74 +95,106 @@ export function tensor(data: NestedArray | TypedArray, opts: CreateOpts & { shap
     const nested = inferShape(data);
     const leaf = firstLeaf(data);
     dtype = opts.dtype ? checkDType(opts.dtype, 'tensor') : typeof leaf === 'boolean' ? 'bool' : 'float32';
-    arr = arrayFor(dtype, sizeOf(nested));
+    // Integer and bool tensors are staged in float64, so that the values can be checked (int32) or
+    // read as truth values (bool: 2 is true, not a bool byte holding 2).
+    arr = arrayFor(isFloat(dtype) ? dtype : 'float64', sizeOf(nested));
     flattenInto(data, nested, 0, arr, { i: 0 });
     shape = opts.shape ?? nested;
     if (sizeOf(shape) !== arr.length) throw new Error(`tensor: ${arr.length} values do not fill shape ${fmt(shape)}`);
   }
   if (dtypeOfArray(arr) !== dtype) {
+    representable('tensor', dtype, arr);
     const conv = arrayFor(dtype, arr.length);
     for (let i = 0; i < arr.length; i++) conv[i] = dtype === 'bool' ? (arr[i] ? 1 : 0) : arr[i];
     arr = conv;
   }
   return finish(fromTyped(arr, shape, dtype, device), opts);
-}
+});
 
 /** Sets every element of the output to attrs.value (no inputs: runOp is told the device). */
 export const FILL: OpDef<{ value: number }> = {
   kind: 'kernel', name: 'fill',
   check: { examples: [
     { note: 'like an input', inputs: [drawn([3, 4])], call: (x) => [fullLike(x, 2.5), zerosLike(x), onesLike(x, { dtype: 'int32' }), fullLike(x, 1, { dtype: 'bool' })] },
-    { note: 'special values', inputs: [drawn([5])], call: (x) => [fullLike(x, -Infinity), fullLike(x, NaN), fullLike(x, -0), fullLike(x, 3e9, { dtype: 'int32' })], grad: false },
+    { note: 'special values', inputs: [drawn([5])], call: (x) => [fullLike(x, -Infinity), fullLike(x, NaN), fullLike(x, -0), fullLike(x, 2 ** 31 - 1, { dtype: 'int32' }), fullLike(x, -(2 ** 31), { dtype: 'int32' })], grad: false },
   ] },
 };
 
-export function full(shape: readonly number[], value: number, opts: CreateOpts = {}): Tensor {
-  for (const d of shape) if (!Number.isInteger(d) || d < 0) throw new Error(`full: invalid shape ${fmt(shape)}`);
+/** A fill value: a number or a boolean. */
+const fillValue = either(number, bool);
+
+function fill(op: string, shape: readonly number[], value: number | boolean, opts: CreateOpts): Tensor {
   const dtype = opts.dtype ?? (typeof value === 'boolean' ? 'bool' : 'float32');
   // The typed-array store's conversion, once, on the CPU: every backend then fills the same bits.
   const v = arrayFor(dtype, 1);
-  v[0] = Number(value);
+  const num = Number(value);
+  representable(op, dtype, [num]);
+  v[0] = dtype === 'bool' ? (num ? 1 : 0) : num;
   return finish(runOp(FILL, [], shape, dtype, { value: v[0] }, { device: opts.device ?? getDefaultDevice() }), opts);
 }
 
-export const zeros = (shape: readonly number[], opts: CreateOpts = {}) => full(shape, 0, opts);
-export const ones = (shape: readonly number[], opts: CreateOpts = {}) => full(shape, 1, opts);
+/** shape: an array of sizes, or one size (zeros(3) is zeros([3]), as in PyTorch). */
+export const full = op('full', { shape: shapeArg, value: fillValue, opts: options(CREATE) },
+  (shape: number | readonly number[], value: number | boolean, opts: CreateOpts = {}): Tensor => fill('full', shape as readonly number[], value, opts));
+export const zeros = op('zeros', { shape: shapeArg, opts: options(CREATE) },
+  (shape: number | readonly number[], opts: CreateOpts = {}): Tensor => fill('zeros', shape as readonly number[], 0, opts));
+export const ones = op('ones', { shape: shapeArg, opts: options(CREATE) },
+  (shape: number | readonly number[], opts: CreateOpts = {}): Tensor => fill('ones', shape as readonly number[], 1, opts));
 const likeOpts = (t: Tensor, opts: CreateOpts): CreateOpts => ({ dtype: t.dtype, device: t.device, ...opts });
-export const zerosLike = (t: Tensor, opts: CreateOpts = {}) => full(t.shape, 0, likeOpts(t, opts));
-export const onesLike = (t: Tensor, opts: CreateOpts = {}) => full(t.shape, 1, likeOpts(t, opts));
-export const fullLike = (t: Tensor, v: number, opts: CreateOpts = {}) => full(t.shape, v, likeOpts(t, opts));
+export const zerosLike = op('zerosLike', { t: tensorArg, opts: options(CREATE) },
+  (t: Tensor, opts: CreateOpts = {}): Tensor => fill('zerosLike', t.shape, 0, likeOpts(t, opts)));
+export const onesLike = op('onesLike', { t: tensorArg, opts: options(CREATE) },
+  (t: Tensor, opts: CreateOpts = {}): Tensor => fill('onesLike', t.shape, 1, likeOpts(t, opts)));
+export const fullLike = op('fullLike', { t: tensorArg, value: fillValue, opts: options(CREATE) },
+  (t: Tensor, v: number | boolean, opts: CreateOpts = {}): Tensor => fill('fullLike', t.shape, v, likeOpts(t, opts)));
+
+/** Fills a float64 staging array, checks it fits `dtype` and uploads it. */
+function fromValues(op: string, values: Float64Array, shape: readonly number[], dtype: DType, opts: CreateOpts): Tensor {
+  representable(op, dtype, values);
+  const arr = isFloat(dtype) && dtype === 'float64' ? values : arrayFor(dtype, values.length);
+  if (arr !== values) for (let i = 0; i < values.length; i++) arr[i] = dtype === 'bool' ? (values[i] ? 1 : 0) : values[i];
+  return finish(fromTyped(arr, shape, dtype, opts.device ?? getDefaultDevice()), opts);
+}
+
+const createOpts = options(CREATE);
+const finiteOrOpts = opt(either(finite, createOpts));
 
 /** arange(end) or arange(start, end, step); int32 when all arguments are integers. */
-export function arange(a: number, b?: number | CreateOpts, c?: number | CreateOpts, d?: CreateOpts): Tensor {
-  const nums = [a, b, c].filter((v): v is number => typeof v === 'number');
-  const opts = ([b, c, d].find((v) => typeof v === 'object') ?? {}) as CreateOpts;
-  const [start, end, step] = nums.length === 1 ? [0, nums[0], 1] : nums.length === 2 ? [nums[0], nums[1], 1] : nums;
-  if (step === 0) throw new Error('arange: step must be non-zero');
-  const n = Math.max(0, Math.ceil((end - start) / step));
-  const dtype = opts.dtype ?? (nums.every(Number.isInteger) ? 'int32' : 'float32');
-  const arr = arrayFor(dtype, n);
-  for (let i = 0; i < n; i++) arr[i] = start + i * step;
-  return finish(fromTyped(arr, [n], dtype, opts.device ?? getDefaultDevice()), opts);
-}
+export const arange = op('arange', { a: finite, b: finiteOrOpts, c: finiteOrOpts, opts: createOpts },
+  function arange(a: number, b?: number | CreateOpts, c?: number | CreateOpts, d?: CreateOpts): Tensor {
+    const nums = [a, b, c].filter((v): v is number => typeof v === 'number');
+    const opts = ([b, c, d].find((v) => typeof v === 'object') ?? {}) as CreateOpts;
+    const [start, end, step] = nums.length === 1 ? [0, nums[0], 1] : nums.length === 2 ? [nums[0], nums[1], 1] : nums;
+    if (step === 0) throw new Error('arange: step must be non-zero');
+    const n = Math.max(0, Math.ceil((end - start) / step));
+    if (n > MAX_ELEMENTS) throw new Error(`arange: [${start}, ${end}) in steps of ${step} has ${n} elements, more than a tensor can hold (${MAX_ELEMENTS})`);
+    const dtype = opts.dtype ?? (nums.every(Number.isInteger) ? 'int32' : 'float32');
+    const values = new Float64Array(n);
+    for (let i = 0; i < n; i++) values[i] = start + i * step;
+    return fromValues('arange', values, [n], dtype, opts);
+  });
 
-export function linspace(start: number, end: number, steps: number, opts: CreateOpts = {}): Tensor {
-  if (!Number.isInteger(steps) || steps < 0) throw new Error(`linspace: steps must be a non-negative integer, got ${steps}`);
-  const dtype = opts.dtype ?? 'float32';
-  const arr = arrayFor(dtype, steps);
-  for (let i = 0; i < steps; i++) arr[i] = steps === 1 ? start : start + ((end - start) * i) / (steps - 1);
-  return finish(fromTyped(arr, [steps], dtype, opts.device ?? getDefaultDevice()), opts);
-}
+export const linspace = op('linspace', { start: finite, end: finite, steps: size, opts: createOpts },
+  function linspace(start: number, end: number, steps: number, opts: CreateOpts = {}): Tensor {
+    const values = new Float64Array(steps);
+    for (let i = 0; i < steps; i++) values[i] = steps === 1 ? start : start + ((end - start) * i) / (steps - 1);
+    return fromValues('linspace', values, [steps], opts.dtype ?? 'float32', opts);
+  });
 
-export function eye(n: number, m = n, opts: CreateOpts = {}): Tensor {
-  const dtype = opts.dtype ?? 'float32';
-  const arr = arrayFor(dtype, n * m);
-  for (let i = 0; i < Math.min(n, m); i++) arr[i * m + i] = 1;
-  return finish(fromTyped(arr, [n, m], dtype, opts.device ?? getDefaultDevice()), opts);
-}
+/** eye(n), eye(n, m), eye(n, opts) or eye(n, m, opts). */
+export const eye = op('eye', { n: size, m: opt(either(size, createOpts)), opts: createOpts },
+  function eye(n: number, m?: number | CreateOpts, opts: CreateOpts = {}): Tensor {
+    if (typeof m === 'object') [m, opts] = [n, m];
+    const cols = m ?? n;
+    if (n * cols > MAX_ELEMENTS) throw new Error(`eye: ${n} x ${cols} has ${n * cols} elements, more than a tensor can hold (${MAX_ELEMENTS})`);
+    const dtype = opts.dtype ?? 'float32';
+    const arr = arrayFor(dtype, n * cols);
+    for (let i = 0; i < Math.min(n, cols); i++) arr[i * cols + i] = 1;
+    return finish(fromTyped(arr, [n, cols], dtype, opts.device ?? getDefaultDevice()), opts);
+  });
 
 /** Moves to another device or converts to another dtype. */
-export function to(x: Tensor, target: Device | DType): Tensor {
+export const to = op('to', { x: tensorArg, target: deviceArg }, function to(x: Tensor, target: Device | DType): Tensor {
   if (!(DTYPES as readonly string[]).includes(target) && (hasBackend(target) || target === 'webgpu')) {
     if (x.device === target) return x;
     // Crossing devices goes through a synchronous CPU read where possible; WebGPU -> CPU needs toAsync.
@@ -144,7 +204,7 @@ export function to(x: Tensor, target: Device | DType): Tensor {
     return out;
   }
   return x.cast(checkDType(target, 'to'));
-}
+});
 
 /** Async device transfer (works from WebGPU to the CPU as well). */
 export async function toDevice(x: Tensor, device: Device): Promise<Tensor> {
@@ -162,9 +222,7 @@ function gen(opts: RandOpts): R.Generator {
 }
 
 function floatDType(opts: RandOpts): DType {
-  const d = opts.dtype ?? 'float32';
-  if (!isFloat(d)) throw new Error(`random: dtype must be float32 or float64, got ${d}`);
-  return d;
+  return opts.dtype ?? 'float32';
 }
 
 /**
@@ -180,31 +238,47 @@ function randomTensor(shape: readonly number[], dtype: DType, opts: RandOpts, fi
   return finish(fromTyped(arr, shape, dtype, device), opts);
 }
 
+function lowHigh(op: string, low: number, high: number): void {
+  if (!(low <= high)) throw new Error(`${op}: low must be <= high, got [${low}, ${high})`);
+}
+
 /** Uniform [0, 1) (or [low, high)). Element i uses Philox word i of the draw (see docs/random.md). */
-export function rand(shape: readonly number[], opts: RandOpts & { low?: number; high?: number } = {}): Tensor {
+export const rand = op('rand', { shape: shapeArg, opts: options({ ...RANDOM, low: opt(finite), high: opt(finite) }) },
+  function rand(shape: number | readonly number[], opts: RandOpts & { low?: number; high?: number } = {}): Tensor {
+  shape = shape as readonly number[];
+  lowHigh('rand', opts.low ?? 0, opts.high ?? 1);
   const g = gen(opts);
   const n = sizeOf(shape);
   const off = g.next(n);
   const low = opts.low ?? 0, high = opts.high ?? 1;
   return randomTensor(shape, floatDType(opts), opts, (a) => R.fillUniform(g.seed, off, a as Float32Array, low, high),
     { kind: 'uniform', seed: g.seed, offset: off, a: low, b: high });
-}
+});
 
 /** Standard normal (or mean/std). Element i uses words 2i and 2i+1 (Box-Muller). */
-export function randn(shape: readonly number[], opts: RandOpts & { mean?: number; std?: number } = {}): Tensor {
+export const randn = op('randn', { shape: shapeArg, opts: options({ ...RANDOM, mean: opt(finite), std: opt(nonNegative) }) },
+  function randn(shape: number | readonly number[], opts: RandOpts & { mean?: number; std?: number } = {}): Tensor {
+  shape = shape as readonly number[];
   const g = gen(opts);
   const n = sizeOf(shape);
   const off = g.next(2 * n);
   const mean = opts.mean ?? 0, std = opts.std ?? 1;
   return randomTensor(shape, floatDType(opts), opts, (a) => R.fillNormal(g.seed, off, a as Float32Array, mean, std),
     { kind: 'normal', seed: g.seed, offset: off, a: mean, b: std });
-}
+});
 
-export const normal = (mean: number, std: number, shape: readonly number[], opts: RandOpts = {}) => randn(shape, { ...opts, mean, std });
-export const uniform = (low: number, high: number, shape: readonly number[], opts: RandOpts = {}) => rand(shape, { ...opts, low, high });
+export const normal = op('normal', { mean: finite, std: nonNegative, shape: shapeArg, opts: options(RANDOM) },
+  (mean: number, std: number, shape: number | readonly number[], opts: RandOpts = {}): Tensor => randn(shape, { ...opts, mean, std }));
+export const uniform = op('uniform', { low: finite, high: finite, shape: shapeArg, opts: options(RANDOM) },
+  (low: number, high: number, shape: number | readonly number[], opts: RandOpts = {}): Tensor => rand(shape, { ...opts, low, high }));
+
+/** Options of the random ops that make int32 tensors. */
+const INT_RANDOM = { device: opt(deviceArg), generator: opt(generator), dtype: opt(oneOf('int32')) };
 
 /** Integers uniform in [low, high). */
-export function randint(low: number, high: number, shape: readonly number[], opts: RandOpts = {}): Tensor {
+export const randint = op('randint', { low: int, high: int, shape: shapeArg, opts: options(INT_RANDOM) },
+  function randint(low: number, high: number, shape: number | readonly number[], opts: RandOpts = {}): Tensor {
+  shape = shape as readonly number[];
   if (!Number.isInteger(low) || !Number.isInteger(high) || high <= low) throw new Error(`randint: need integers low < high, got ${low}, ${high}`);
   if (low < -(2 ** 31) || high > 2 ** 31 || high - low > 2 ** 31)
     throw new RangeError(`randint: need -2^31 <= low < high <= 2^31 and high - low <= 2^31, got [${low}, ${high})`);
@@ -212,33 +286,35 @@ export function randint(low: number, high: number, shape: readonly number[], opt
   const off = g.next(sizeOf(shape));
   return randomTensor(shape, 'int32', opts, (a) => R.fillRandint(g.seed, off, a as Int32Array, low, high),
     { kind: 'randint', seed: g.seed, offset: off, a: low, b: high });
-}
+}, { example: () => [0, 5, [2, 3]] });
 
 /** Bernoulli draws: with a number p, 1 with probability p; with a tensor, elementwise probabilities. */
-export const bernoulli = scoped(function bernoulli(p: number | Tensor, shapeOrOpts?: readonly number[] | RandOpts, maybeOpts: RandOpts = {}): Tensor {
+const bernoulliOpts = options({ ...RANDOM, dtype: opt(dtypeArg) });
+/** bernoulli(p: number, shape, opts) or bernoulli(p: Tensor, opts). */
+export const bernoulli = op('bernoulli', { p: either(tensorArg, prob), shapeOrOpts: any, opts: bernoulliOpts }, scoped(function bernoulli(p: number | Tensor, shapeOrOpts?: number | readonly number[] | RandOpts, maybeOpts: RandOpts = {}): Tensor {
   if (p instanceof Tensor) {
-    const opts = (shapeOrOpts ?? {}) as RandOpts;
+    const opts = bernoulliOpts.check(shapeOrOpts, 'bernoulli', 'opts') as RandOpts ?? {};
     const u = rand(p.shape, { generator: opts.generator, device: p.device, dtype: p.dtype === 'float64' ? 'float64' : 'float32' });
     return u.lt(p).cast(opts.dtype ?? (isFloat(p.dtype) ? p.dtype : 'float32'));
   }
-  const shape = shapeOrOpts as readonly number[];
+  const shape = shapeArg.check(shapeOrOpts, 'bernoulli', 'shape') as readonly number[];
   const opts = maybeOpts;
-  if (!(p >= 0 && p <= 1)) throw new Error(`bernoulli: p must be in [0, 1], got ${p}`);
   const g = gen(opts);
   const off = g.next(sizeOf(shape));
   return randomTensor(shape, opts.dtype ?? 'float32', opts, (a) => R.fillBernoulli(g.seed, off, a, p),
     { kind: 'bernoulli', seed: g.seed, offset: off, a: p, b: 0 });
-});
+}), { example: () => [0.5, [2, 3]] });
 
 /** A random permutation of 0..n-1 (int32). */
-export function randperm(n: number, opts: RandOpts = {}): Tensor {
+export const randperm = op('randperm', { n: size, opts: options(INT_RANDOM) }, function randperm(n: number, opts: RandOpts = {}): Tensor {
   const g = gen(opts);
   const off = g.next(n);
   return finish(fromTyped(R.randperm(g.seed, off, n), [n], 'int32', opts.device ?? getDefaultDevice()), opts);
-}
+});
 
 /** Samples category indices from (unnormalised) probabilities [..., K] -> [..., numSamples]. */
-export const multinomial = scoped(function multinomial(probs: Tensor, numSamples: number, opts: RandOpts & { replacement?: boolean } = {}): Tensor {
+const multinomialOpts = options({ generator: opt(generator), replacement: opt(bool) });
+export const multinomial = op('multinomial', { probs: tensorArg, numSamples: count, opts: multinomialOpts }, scoped(function multinomial(probs: Tensor, numSamples: number, opts: RandOpts & { replacement?: boolean } = {}): Tensor {
   if (probs.rank < 1 || probs.rank > 2) throw new Error(`multinomial: probs must be 1-D or 2-D, got ${fmt(probs.shape)}`);
   const cols = probs.shape[probs.rank - 1];
   const rows = probs.rank === 2 ? probs.shape[0] : 1;
@@ -253,7 +329,7 @@ export const multinomial = scoped(function multinomial(probs: Tensor, numSamples
   const out = R.multinomial(g.seed, off, p as Float32Array, rows, cols, numSamples, replacement);
   const shape = probs.rank === 2 ? [rows, numSamples] : [numSamples];
   return fromTyped(out, shape, 'int32', probs.device);
-});
+}), { example: () => [tensor([0.2, 0.3, 0.5]), 2] });
 
 /**
  * multinomial where probs cannot be read synchronously (WebGPU), built from device ops so nothing
@@ -291,15 +367,20 @@ function multinomialOnDevice(p: Tensor, S: number, replacement: boolean, g: R.Ge
   const out = idx.maskedFill(bad, -1).int();
   return rank === 2 ? out : out.squeeze(0);
 }
-export const categorical = (probs: Tensor, numSamples = 1, opts: RandOpts & { replacement?: boolean } = {}) =>
-  multinomial(probs, numSamples, { replacement: true, ...opts });
+export const categorical = op('categorical', { probs: tensorArg, numSamples: opt(count), opts: multinomialOpts },
+  (probs: Tensor, numSamples = 1, opts: RandOpts & { replacement?: boolean } = {}): Tensor => multinomial(probs, numSamples, { replacement: true, ...opts }),
+  { example: () => [tensor([0.2, 0.3, 0.5]), 2] });
+
+const genOnly = options({ generator: opt(generator) });
 
 /** In-place fills (used by initialisers): replace x's values with a random draw. */
-export function normal_(x: Tensor, mean = 0, std = 1, opts: RandOpts = {}): Tensor {
+export const normal_ = op('normal_', { x: tensorArg, mean: opt(finite), std: opt(nonNegative), opts: genOnly }, function normal_(x: Tensor, mean = 0, std = 1, opts: RandOpts = {}): Tensor {
   checkInPlace('normal_', x);
+  if (!isFloat(x.dtype)) throw new Error(`normal_: x must be a float tensor, got ${x.dtype}`);
   return x.assign_(randn(x.shape, { ...opts, mean, std, dtype: x.dtype, device: x.device }));
-}
-export function uniform_(x: Tensor, low = 0, high = 1, opts: RandOpts = {}): Tensor {
+});
+export const uniform_ = op('uniform_', { x: tensorArg, low: opt(finite), high: opt(finite), opts: genOnly }, function uniform_(x: Tensor, low = 0, high = 1, opts: RandOpts = {}): Tensor {
   checkInPlace('uniform_', x);
+  if (!isFloat(x.dtype)) throw new Error(`uniform_: x must be a float tensor, got ${x.dtype}`);
   return x.assign_(rand(x.shape, { ...opts, low, high, dtype: x.dtype, device: x.device }));
-}
+});

@@ -7,6 +7,7 @@ import { bools, ints, normal, uniform, values } from '../opdef.js';
 import { floatOf, isFloat, promote, promoteScalar, type DType } from '../dtype.js';
 import { broadcastShapes } from '../shape.js';
 import { asTensor, deviceOf, disposeMade, runOp, scoped, sumTo } from './core.js';
+import { op, tensor, tensorLike, dtype as dtypeArg, number, nullable, options, opt, oneOf } from '../args.js';
 
 // ---------------------------------------------------------------- examples
 /**
@@ -156,16 +157,17 @@ function floatInput(x: Tensor): Tensor {
   return isFloat(x.dtype) ? x : cast(x, 'float32');
 }
 
-function unaryFloat(def: OpDef) {
+function unaryFloatRaw(def: OpDef) {
   return (x: Tensor): Tensor => {
     const xf = floatInput(x);
     return runOp(def, [xf], x.shape, xf.dtype, {});
   };
 }
+const unaryFloat = (def: OpDef) => op(def.name, { x: tensor }, unaryFloatRaw(def));
 
 /** Ops that keep integer dtypes (neg, abs, sign, square, relu) run in the input's dtype (bool as int32). */
 function unarySame(def: OpDef) {
-  return (x: Tensor): Tensor => runOp(def, [x.dtype === 'bool' ? cast(x, 'int32') : x], x.shape, x.dtype === 'bool' ? 'int32' : x.dtype, {});
+  return op(def.name, { x: tensor }, (x: Tensor): Tensor => runOp(def, [x.dtype === 'bool' ? cast(x, 'int32') : x], x.shape, x.dtype === 'bool' ? 'int32' : x.dtype, {}));
 }
 
 export const neg = unarySame(UNARY.neg);
@@ -184,7 +186,7 @@ export const cos = unaryFloat(UNARY.cos);
 export const tanh = unaryFloat(UNARY.tanh);
 export const sigmoid = unaryFloat(UNARY.sigmoid);
 export const erf = unaryFloat(UNARY.erf);
-const geluTanh = unaryFloat(UNARY.gelu);
+const geluTanh = unaryFloatRaw(UNARY.gelu);
 export const silu = unaryFloat(UNARY.silu);
 export const softplus = unaryFloat(UNARY.softplus);
 export const softsign = unaryFloat(UNARY.softsign);
@@ -201,41 +203,38 @@ const geluErf = scoped(function gelu(x: Tensor): Tensor {
 });
 
 /** GELU: exact (erf) by default, or the tanh approximation with {approximate: 'tanh'}. */
-export function gelu(x: Tensor, opts: GeluOpts = {}): Tensor {
-  const a = opts.approximate ?? 'none';
-  if (a === 'tanh') return geluTanh(x);
-  if (a !== 'none') throw new Error(`gelu: approximate must be 'none' or 'tanh', got ${JSON.stringify(a)}`);
-  return geluErf(x);
-}
+export const gelu = op('gelu', { x: tensor, opts: options({ approximate: opt(oneOf('none', 'tanh')) }) }, function gelu(x: Tensor, opts: GeluOpts = {}): Tensor {
+  return (opts.approximate ?? 'none') === 'tanh' ? geluTanh(x) : geluErf(x);
+});
 
-export function logicalNot(x: Tensor): Tensor {
+export const logicalNot = op('logicalNot', { x: tensor }, function logicalNot(x: Tensor): Tensor {
   const b = toBoolTensor(x);
   const out = runOp(UNARY.logicalNot, [b], x.shape, 'bool', {});
   disposeMade([b], [x]);
   return out;
-}
+});
 
 function toBoolTensor(x: Tensor): Tensor {
   return x.dtype === 'bool' ? x : cast(x, 'bool');
 }
 
 /** Converts to `dtype` (a copy; gradients flow between float dtypes). */
-export function cast(x: Tensor, dtype: DType): Tensor {
+export const cast = op('cast', { x: tensor, dtype: dtypeArg }, function cast(x: Tensor, dtype: DType): Tensor {
   if (x.dtype === dtype) return x;
   if (dtype === 'bool') return runOp(UNARY.toBool, [x], x.shape, 'bool', {});
   return runOp(UNARY.copy, [x], x.shape, dtype, {}, isFloat(dtype) && isFloat(x.dtype) ? undefined : { gradInputs: [] });
-}
+});
 
 /** A contiguous copy (or x itself when it already is contiguous). Differentiable. */
-export function contiguous(x: Tensor): Tensor {
+export const contiguous = op('contiguous', { x: tensor }, function contiguous(x: Tensor): Tensor {
   if (x.isContiguous) return x;
   return runOp(UNARY.copy, [x], x.shape, x.dtype, {});
-}
+});
 
 /** A fresh contiguous copy. Differentiable. */
-export function clone(x: Tensor): Tensor {
+export const clone = op('clone', { x: tensor }, function clone(x: Tensor): Tensor {
   return runOp(UNARY.copy, [x], x.shape, x.dtype, {});
-}
+});
 
 // ---------------------------------------------------------------- binary
 const nonzero = (s: number[]) => normal(s, 1, 0.3);
@@ -316,7 +315,7 @@ export function resultType(a: TensorLike, b: TensorLike): DType {
 }
 
 function binary(def: OpDef, mode: Mode) {
-  return (a: TensorLike, b: TensorLike): Tensor => {
+  return op(def.name, { a: tensorLike, b: tensorLike }, (a: TensorLike, b: TensorLike): Tensor => {
     const device = deviceOf(def.name, a, b);
     let dtype: DType = mode === 'logical' ? 'bool' : resultType(a, b);
     if (mode === 'float') dtype = floatOf(dtype);
@@ -328,7 +327,7 @@ function binary(def: OpDef, mode: Mode) {
     const out = runOp(def, [ta, tb], shape, outDtype, {});
     disposeMade([ta, tb], [a, b]);
     return out;
-  };
+  });
 }
 
 function castTo(t: Tensor, dtype: DType): Tensor {
@@ -367,7 +366,7 @@ export const WHERE = {
 } satisfies OpDef;
 
 /** where(cond, a, b): a where cond is true, else b; broadcasts all three. */
-export function where(cond: Tensor, a: TensorLike, b: TensorLike): Tensor {
+export const where = op('where', { cond: tensor, a: tensorLike, b: tensorLike }, function where(cond: Tensor, a: TensorLike, b: TensorLike): Tensor {
   const device = deviceOf('where', cond, a, b);
   const dtype = resultType(a, b);
   const ta = castTo(asTensor(a, dtype, device), dtype);
@@ -377,15 +376,15 @@ export function where(cond: Tensor, a: TensorLike, b: TensorLike): Tensor {
   const out = runOp(WHERE, [c, ta, tb], shape, dtype, {});
   disposeMade([c, ta, tb], [cond, a, b]);
   return out;
-}
+});
 
-export function maskedFill(x: Tensor, mask: Tensor, value: number): Tensor {
+export const maskedFill = op('maskedFill', { x: tensor, mask: tensor, value: number }, function maskedFill(x: Tensor, mask: Tensor, value: number): Tensor {
   return where(mask, value, x);
-}
+});
 
-export const clamp = scoped(function clamp(x: Tensor, min?: number | null, max?: number | null): Tensor {
+export const clamp = op('clamp', { x: tensor, min: nullable(number), max: nullable(number) }, scoped(function clamp(x: Tensor, min?: number | null, max?: number | null): Tensor {
   let y = x;
   if (min !== undefined && min !== null) y = maximum(y, min);
   if (max !== undefined && max !== null) y = minimum(y, max);
   return y;
-});
+}));

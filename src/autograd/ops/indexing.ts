@@ -4,8 +4,10 @@ import { Tensor } from '../tensor.js';
 import type { OpDef } from '../opdef.js';
 import { ints, normal, values } from '../opdef.js';
 import { fmt, normDim } from '../shape.js';
+import { isFloat } from '../dtype.js';
 import { deviceOf, runOp, scoped } from './core.js';
-import { arange, zeros } from './creation.js';
+import { arange, randn, tensor as fromData, zeros } from './creation.js';
+import { op, tensor, indexTensor, dim, size, count, bool, opt, options, oneOf } from '../args.js';
 
 function checkIndex(op: string, x: Tensor, dim: number, index: Tensor, other?: Tensor): number {
   deviceOf(op, x, index, ...(other ? [other] : []));
@@ -51,47 +53,48 @@ function zerosOf(x: Tensor): Tensor {
 }
 
 /** out[i][j] = x[index[i][j]][j] (for dim 0), and so on: torch.gather. */
-export function gather(x: Tensor, dim: number, index: Tensor): Tensor {
+export const gather = op('gather', { x: tensor, dim, index: indexTensor }, function gather(x: Tensor, dim: number, index: Tensor): Tensor {
   const d = checkIndex('gather', x, dim, index);
   return runOp(GATHER, [x, index], index.shape, x.dtype, { dim: d });
-}
+});
 
 /** A copy of x with src added at the positions index names along dim (torch.scatter_add). */
-export function scatterAdd(x: Tensor, dim: number, index: Tensor, src: Tensor): Tensor {
+export const scatterAdd = op('scatterAdd', { x: tensor, dim, index: indexTensor, src: tensor }, function scatterAdd(x: Tensor, dim: number, index: Tensor, src: Tensor): Tensor {
   const d = checkIndex('scatterAdd', x, dim, index, src);
   if (src.rank !== index.rank || index.shape.some((s, i) => s > src.shape[i]))
     throw new Error(`scatterAdd: src ${fmt(src.shape)} must cover index ${fmt(index.shape)}`);
+  if (isFloat(src.dtype) && !isFloat(x.dtype))
+    throw new Error(`scatterAdd: src is ${src.dtype} but x is ${x.dtype}: adding it would truncate; cast one of them first`);
   const s = src.dtype === x.dtype ? src : src.cast(x.dtype);
   return runOp(SCATTER_ADD, [x, index, s], x.shape, x.dtype, { dim: d });
-}
+});
 
 /** Selects entries along dim by a 1-D int32 index (torch.index_select). */
-export const indexSelect = scoped(function indexSelect(x: Tensor, dim: number, index: Tensor): Tensor {
+export const indexSelect = op('indexSelect', { x: tensor, dim, index: indexTensor }, scoped(function indexSelect(x: Tensor, dim: number, index: Tensor): Tensor {
   const d = normDim('indexSelect', dim, x.rank);
   if (index.rank !== 1) throw new Error(`indexSelect: index must be 1-D, got ${fmt(index.shape)}`);
   const shape = [...x.shape];
   shape[d] = index.shape[0];
   const view = x.shape.map((_, i) => (i === d ? index.shape[0] : 1));
   return gather(x, d, index.reshape(view).expand(shape).contiguous());
-});
+}), { example: () => [randn([3, 2]), 0, fromData([2, 0], { dtype: 'int32' })] });
 
 /** Rows of `weight` [V, D] picked by integer ids of any shape: [...ids.shape, D]. */
-export const embedding = scoped(function embedding(ids: Tensor, weight: Tensor): Tensor {
+export const embedding = op('embedding', { ids: indexTensor, weight: tensor }, scoped(function embedding(ids: Tensor, weight: Tensor): Tensor {
   if (weight.rank !== 2) throw new Error(`embedding: weight must be [numEmbeddings, dim], got ${fmt(weight.shape)}`);
-  const flat = (ids.dtype === 'int32' ? ids : ids.cast('int32')).reshape([-1]);
+  const flat = ids.reshape([-1]);
   return indexSelect(weight, 0, flat).reshape([...ids.shape, weight.shape[1]]);
-});
+}));
 
 /** One-hot encoding along a new last dim (int32 by default). */
-export const oneHot = scoped(function oneHot(ids: Tensor, numClasses: number, opts: { dtype?: 'int32' | 'float32' | 'float64' } = {}): Tensor {
-  if (ids.dtype !== 'int32') throw new Error(`oneHot: ids must be int32, got ${ids.dtype}`);
+export const oneHot = op('oneHot', { ids: indexTensor, numClasses: count, opts: options({ dtype: opt(oneOf('int32', 'float32', 'float64')) }) }, scoped(function oneHot(ids: Tensor, numClasses: number, opts: { dtype?: 'int32' | 'float32' | 'float64' } = {}): Tensor {
   if (ids.storage.backend.readSync && ids.size > 0) {
     const d = ids.dataSync();
     for (const v of d) if (v < 0 || v >= numClasses) throw new Error(`oneHot: class ${v} is out of range for ${numClasses} classes`);
   }
   const m = ids.unsqueeze(-1).eq(arange(numClasses, { device: ids.device }));
   return m.cast(opts.dtype ?? 'int32');
-});
+}), { example: () => [fromData([0, 2, 1], { dtype: 'int32' }), 3] });
 
 // ---------------------------------------------------------------- sorting
 /** Indices that sort x along dim; NaN sorts as the largest value; ties keep index order (stable). */
@@ -104,19 +107,20 @@ export const ARGSORT: OpDef<{ dim: number; descending: boolean }> = {
   ] },
 };
 
-export const argsort = scoped(function argsort(x: Tensor, dim = -1, descending = false): Tensor {
+export const argsort = op('argsort', { x: tensor, dim: opt(dim), descending: opt(bool) }, scoped(function argsort(x: Tensor, dim = -1, descending = false): Tensor {
   const d = normDim('argsort', dim, x.rank);
   return runOp(ARGSORT, [x], x.shape, 'int32', { dim: d, descending });
-});
+}));
 
-export const sort = scoped(function sort(x: Tensor, dim = -1, descending = false): { values: Tensor; indices: Tensor } {
+export const sort = op('sort', { x: tensor, dim: opt(dim), descending: opt(bool) }, scoped(function sort(x: Tensor, dim = -1, descending = false): { values: Tensor; indices: Tensor } {
   const indices = argsort(x, dim, descending);
   return { values: gather(x, normDim('sort', dim, x.rank), indices), indices };
-});
+}));
 
-export const topk = scoped(function topk(x: Tensor, k: number, dim = -1, largest = true): { values: Tensor; indices: Tensor } {
+export const topk = op('topk', { x: tensor, k: size, dim: opt(dim), largest: opt(bool) }, scoped(function topk(x: Tensor, k: number, dim = -1, largest = true): { values: Tensor; indices: Tensor } {
+  if (x.rank === 0) throw new Error('topk: x must have at least one dim (got a 0-d tensor)');
   const d = normDim('topk', dim, x.rank);
   if (!Number.isInteger(k) || k < 0 || k > x.shape[d]) throw new Error(`topk: k=${k} is out of range for dim ${dim} of size ${x.shape[d]}`);
   const indices = argsort(x, d, largest).slice(d, 0, k).contiguous();
   return { values: gather(x, d, indices), indices };
-});
+}));

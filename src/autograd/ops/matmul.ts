@@ -6,6 +6,8 @@ import { ints, normal } from '../opdef.js';
 import { isFloat, promote } from '../dtype.js';
 import { broadcastShapes, fmt } from '../shape.js';
 import { runOp, deviceOf, scoped, sumTo } from './core.js';
+import { op, tensor } from '../args.js';
+import { randn } from './creation.js';
 
 /** [..., M, K] @ [..., K, N] with broadcast batch dims (attrs.batch: the output's). */
 export const MATMUL = {
@@ -24,7 +26,7 @@ export const MATMUL = {
   ] },
 } satisfies OpDef<{ batch: number[] }>;
 
-export const matmul = scoped(function matmul(a: Tensor, b: Tensor): Tensor {
+export const matmul = op('matmul', { a: tensor, b: tensor }, scoped(function matmul(a: Tensor, b: Tensor): Tensor {
   deviceOf('matmul', a, b);
   if (a.rank === 0 || b.rank === 0) throw new Error(`matmul: both operands need at least 1 dim, got ${fmt(a.shape)} @ ${fmt(b.shape)}`);
   let dtype = promote(a.dtype, b.dtype);
@@ -41,4 +43,4 @@ export const matmul = scoped(function matmul(a: Tensor, b: Tensor): Tensor {
   if (a.rank === 1) out = out.squeeze(-2);
   if (b.rank === 1) out = out.squeeze(-1);
   return out;
-});
+}), { example: () => [randn([2, 3]), randn([3, 4])] });

@@ -8,15 +8,16 @@ import type { DType } from '../dtype.js';
 import { convOutputSize, fmt, normDim } from '../shape.js';
 import { customOp, noGrad } from '../engine.js';
 import { runOp, scoped } from './core.js';
-import { arange, bernoulli, full, tensor, zeros, type RandOpts } from './creation.js';
+import { arange, bernoulli, full, randn, tensor, zeros, type RandOpts } from './creation.js';
 import { cat } from './shape.js';
+import { op, tensor as aTensor, indexTensor, dim, size, sizes, count, bool, number, generator, pair, opt, nullable, options } from '../args.js';
 
 /** A constant tensor from host data on `device`. */
 function tensorOf(data: Int32Array | Float64Array, device: Device, dtype?: DType): Tensor {
   return tensor(data, { dtype: dtype ?? (data instanceof Int32Array ? 'int32' : 'float64'), device });
 }
 
-export const softmax = scoped(function softmax(x: Tensor, dim = -1): Tensor {
+export const softmax = op('softmax', { x: aTensor, dim: opt(dim) }, scoped(function softmax(x: Tensor, dim = -1): Tensor {
   const d = normDim('softmax', dim, x.rank);
   const m = noGrad(() => {
     const mx = x.max(d, true);
@@ -24,15 +25,18 @@ export const softmax = scoped(function softmax(x: Tensor, dim = -1): Tensor {
   });
   const e = x.sub(m).exp();
   return e.div(e.sum(d, true));
-});
+}));
 
-export const logSoftmax = scoped(function logSoftmax(x: Tensor, dim = -1): Tensor {
+export const logSoftmax = op('logSoftmax', { x: aTensor, dim: opt(dim) }, scoped(function logSoftmax(x: Tensor, dim = -1): Tensor {
   const d = normDim('logSoftmax', dim, x.rank);
   return x.sub(x.logsumexp(d, true));
-});
+}));
 
 type Pair = number | [number, number];
-const pair = (v: Pair): [number, number] => (typeof v === 'number' ? [v, v] : v);
+const pairOf = (v: Pair): [number, number] => (typeof v === 'number' ? [v, v] : v);
+/** The options of convolutions and pooling. */
+const CONV = { stride: opt(pair(count)), padding: opt(pair(size)), dilation: opt(pair(count)) };
+const RAND_TRAIN = { generator: opt(generator), training: opt(bool) };
 
 export interface UnfoldAttrs {
   C: number; H: number; W: number;
@@ -78,9 +82,9 @@ export interface ConvOpts {
 }
 
 /** torch.nn.functional.unfold: sliding local blocks of [N, C, H, W] as columns. */
-export const unfold = scoped(function unfold(x: Tensor, kernelSize: Pair, opts: ConvOpts = {}): Tensor {
+export const unfold = op('unfold', { x: aTensor, kernelSize: pair(count), opts: options(CONV) }, scoped(function unfold(x: Tensor, kernelSize: Pair, opts: ConvOpts = {}): Tensor {
   if (x.rank !== 4) throw new Error(`unfold: expected input [N, C, H, W], got ${fmt(x.shape)}`);
-  const k = pair(kernelSize), stride = pair(opts.stride ?? 1), padding = pair(opts.padding ?? 0), dilation = pair(opts.dilation ?? 1);
+  const k = pairOf(kernelSize), stride = pairOf(opts.stride ?? 1), padding = pairOf(opts.padding ?? 0), dilation = pairOf(opts.dilation ?? 1);
   const [, C, H, W] = x.shape;
   const outH = convOutputSize(H, k[0], stride[0], padding[0], dilation[0]);
   const outW = convOutputSize(W, k[1], stride[1], padding[1], dilation[1]);
@@ -88,22 +92,22 @@ export const unfold = scoped(function unfold(x: Tensor, kernelSize: Pair, opts: 
     throw new Error(`unfold: kernel ${fmt(k)} (dilation ${fmt(dilation)}) does not fit input ${fmt(x.shape)} with padding ${fmt(padding)}`);
   if (x.dtype !== 'float32' && x.dtype !== 'float64') throw new Error(`unfold: expected a float tensor, got ${x.dtype}`);
   return unfoldWith(x, { C, H, W, k, stride, padding, dilation, outH, outW });
-});
+}), { example: () => [randn([1, 2, 4, 4]), 2] });
 
 /** torch.nn.functional.fold: sums columns [N, C*kh*kw, L] into [N, C, H, W] (the adjoint of unfold). */
-export const fold = scoped(function fold(cols: Tensor, outputSize: Pair, kernelSize: Pair, opts: ConvOpts = {}): Tensor {
-  const k = pair(kernelSize), stride = pair(opts.stride ?? 1), padding = pair(opts.padding ?? 0), dilation = pair(opts.dilation ?? 1);
-  const [H, W] = pair(outputSize);
+export const fold = op('fold', { cols: aTensor, outputSize: pair(count), kernelSize: pair(count), opts: options(CONV) }, scoped(function fold(cols: Tensor, outputSize: Pair, kernelSize: Pair, opts: ConvOpts = {}): Tensor {
+  const k = pairOf(kernelSize), stride = pairOf(opts.stride ?? 1), padding = pairOf(opts.padding ?? 0), dilation = pairOf(opts.dilation ?? 1);
+  const [H, W] = pairOf(outputSize);
   const outH = convOutputSize(H, k[0], stride[0], padding[0], dilation[0]);
   const outW = convOutputSize(W, k[1], stride[1], padding[1], dilation[1]);
   if (cols.rank !== 3 || cols.shape[1] % (k[0] * k[1]) !== 0 || cols.shape[2] !== outH * outW)
     throw new Error(`fold: expected columns [N, C*${k[0] * k[1]}, ${outH * outW}] for output ${fmt([H, W])}, got ${fmt(cols.shape)}`);
   if (cols.dtype !== 'float32' && cols.dtype !== 'float64') throw new Error(`fold: expected a float tensor, got ${cols.dtype}`);
   return foldWith(cols, { C: cols.shape[1] / (k[0] * k[1]), H, W, k, stride, padding, dilation, outH, outW });
-});
+}), { example: () => [randn([1, 8, 9]), 4, 2] });
 
 /** 2-D convolution (cross-correlation, as PyTorch): x [N, C, H, W], weight [O, C/groups, kh, kw]. */
-export const conv2d = scoped(function conv2d(x: Tensor, weight: Tensor, bias?: Tensor | null, opts: ConvOpts & { groups?: number } = {}): Tensor {
+export const conv2d = op('conv2d', { x: aTensor, weight: aTensor, bias: nullable(aTensor), opts: options({ ...CONV, groups: opt(count) }) }, scoped(function conv2d(x: Tensor, weight: Tensor, bias?: Tensor | null, opts: ConvOpts & { groups?: number } = {}): Tensor {
   if (x.rank !== 4 || weight.rank !== 4)
     throw new Error(`conv2d: expected input [N, C, H, W] and weight [O, C/groups, kh, kw], got ${fmt(x.shape)} and ${fmt(weight.shape)}`);
   const groups = opts.groups ?? 1;
@@ -111,9 +115,9 @@ export const conv2d = scoped(function conv2d(x: Tensor, weight: Tensor, bias?: T
   const [O, Cg, kh, kw] = weight.shape;
   if (C % groups || O % groups || Cg !== C / groups)
     throw new Error(`conv2d: input ${fmt(x.shape)} and weight ${fmt(weight.shape)} do not match with groups=${groups} (need C/groups = ${C / groups} = weight.shape[1])`);
-  const cols = unfold(x, [kh, kw], opts); // [N, C*kh*kw, L]
+  const cols = unfold(x, [kh, kw], { stride: opts.stride, padding: opts.padding, dilation: opts.dilation }); // [N, C*kh*kw, L]
   const L = cols.shape[2];
-  const outH = convOutputSize(H, kh, pair(opts.stride ?? 1)[0], pair(opts.padding ?? 0)[0], pair(opts.dilation ?? 1)[0]);
+  const outH = convOutputSize(H, kh, pairOf(opts.stride ?? 1)[0], pairOf(opts.padding ?? 0)[0], pairOf(opts.dilation ?? 1)[0]);
   // Channels are the slowest index of a column, so groups split the column dim evenly.
   const colsG = cols.reshape([N, groups, Cg * kh * kw, L]);
   const wG = weight.reshape([groups, O / groups, Cg * kh * kw]);
@@ -123,7 +127,7 @@ export const conv2d = scoped(function conv2d(x: Tensor, weight: Tensor, bias?: T
     y = y.add(bias.reshape([1, O, 1, 1]));
   }
   return y;
-});
+}), { example: () => [randn([1, 2, 5, 5]), randn([3, 2, 3, 3])] });
 
 export interface MaxPoolOpts extends ConvOpts {
   /** Round the output size up (PyTorch's ceil_mode): a last, partial window where one starts inside the input or its left padding. */
@@ -161,7 +165,7 @@ function poolDim(op: string, size: number, k: number, s: number, p: number, d: n
 function poolGeometry(op: string, x: Tensor, kernelSize: Pair, opts: { stride?: Pair; padding?: Pair; dilation?: Pair; ceilMode?: boolean }): [Pool1d, Pool1d] {
   if (x.rank !== 4) throw new Error(`${op}: expected input [N, C, H, W], got ${fmt(x.shape)}`);
   if (x.dtype !== 'float32' && x.dtype !== 'float64') throw new Error(`${op}: expected a float tensor, got ${x.dtype}`);
-  const k = pair(kernelSize), stride = pair(opts.stride ?? k), padding = pair(opts.padding ?? 0), dilation = pair(opts.dilation ?? 1);
+  const k = pairOf(kernelSize), stride = pairOf(opts.stride ?? k), padding = pairOf(opts.padding ?? 0), dilation = pairOf(opts.dilation ?? 1);
   return [0, 1].map((i) => poolDim(op, x.shape[2 + i], k[i], stride[i], padding[i], dilation[i], opts.ceilMode ?? false)) as [Pool1d, Pool1d];
 }
 
@@ -205,7 +209,7 @@ export function maxPool2d(x: Tensor, kernelSize: Pair, opts: MaxPoolOpts = {}): 
   return maxPoolImpl(x, kernelSize, opts);
 }
 
-const maxPoolImpl = scoped(function maxPool2d(x: Tensor, kernelSize: Pair, opts: MaxPoolOpts): Tensor | { values: Tensor; indices: Tensor } {
+const maxPoolImpl = op('maxPool2d', { x: aTensor, kernelSize: pair(count), opts: options({ ...CONV, ceilMode: opt(bool), returnIndices: opt(bool) }) }, scoped(function maxPool2d(x: Tensor, kernelSize: Pair, opts: MaxPoolOpts): Tensor | { values: Tensor; indices: Tensor } {
   const geo = poolGeometry('maxPool2d', x, kernelSize, opts);
   const [N, C, H, W] = x.shape, [h, w] = geo;
   const cols = poolCols(x, geo, -Infinity);
@@ -217,14 +221,14 @@ const maxPoolImpl = scoped(function maxPool2d(x: Tensor, kernelSize: Pair, opts:
   const slot = arg.mul(L).add(arange(L, { device: x.device, dtype: 'int32' })); // j * L + l
   const indices = table.gather(0, slot.reshape([-1])).reshape([N, C, h.out, w.out]);
   return { values, indices };
-});
+}), { example: () => [randn([1, 2, 4, 4]), 2] });
 
 /**
  * Average pooling over [N, C, H, W] (torch.nn.functional.avg_pool2d). Each window's divisor is, as in
  * PyTorch, its size clipped to the padded input (countIncludePad, the default) or to the input
  * itself, or divisorOverride.
  */
-export const avgPool2d = scoped(function avgPool2d(x: Tensor, kernelSize: Pair, opts: AvgPoolOpts = {}): Tensor {
+export const avgPool2d = op('avgPool2d', { x: aTensor, kernelSize: pair(count), opts: options({ stride: CONV.stride, padding: CONV.padding, ceilMode: opt(bool), countIncludePad: opt(bool), divisorOverride: nullable(count) }) }, scoped(function avgPool2d(x: Tensor, kernelSize: Pair, opts: AvgPoolOpts = {}): Tensor {
   if ('dilation' in opts) throw new Error('avgPool2d: has no dilation (as PyTorch)');
   const geo = poolGeometry('avgPool2d', x, kernelSize, opts);
   const [N, C, H, W] = x.shape, [h, w] = geo;
@@ -245,7 +249,7 @@ export const avgPool2d = scoped(function avgPool2d(x: Tensor, kernelSize: Pair, 
   const uniform = div.every((v) => v === div[0]);
   const y = uniform ? sums.div(div[0]) : sums.div(tensorOf(Float64Array.from(div), x.device, x.dtype));
   return y.reshape([N, C, h.out, w.out]);
-});
+}), { example: () => [randn([1, 2, 4, 4]), 2] });
 
 export interface MaxUnpoolOpts {
   stride?: Pair;
@@ -278,11 +282,11 @@ const scatterLast = customOp({
  * x[n, c, i] placed at flat position indices[n, c, i] of each plane (the last of them where indices
  * repeat, as PyTorch on the CPU). Each input's gradient is the output's gradient at its index.
  */
-export const maxUnpool2d = scoped(function maxUnpool2d(x: Tensor, indices: Tensor, kernelSize: Pair, opts: MaxUnpoolOpts = {}): Tensor {
+export const maxUnpool2d = op('maxUnpool2d', { x: aTensor, indices: indexTensor, kernelSize: pair(count), opts: options({ stride: CONV.stride, padding: CONV.padding, outputSize: opt(sizes) }) }, scoped(function maxUnpool2d(x: Tensor, indices: Tensor, kernelSize: Pair, opts: MaxUnpoolOpts = {}): Tensor {
   if (x.rank !== 4) throw new Error(`maxUnpool2d: expected input [N, C, H, W], got ${fmt(x.shape)}`);
   if (indices.dtype !== 'int32' || indices.shape.join() !== x.shape.join())
     throw new Error(`maxUnpool2d: indices must be int32 of the input's shape ${fmt(x.shape)}, got ${fmt(indices.shape)} ${indices.dtype}`);
-  const k = pair(kernelSize), stride = pair(opts.stride ?? k), padding = pair(opts.padding ?? 0);
+  const k = pairOf(kernelSize), stride = pairOf(opts.stride ?? k), padding = pairOf(opts.padding ?? 0);
   const [N, C, H, W] = x.shape;
   let size = [(H - 1) * stride[0] - 2 * padding[0] + k[0], (W - 1) * stride[1] - 2 * padding[1] + k[1]];
   if (opts.outputSize) {
@@ -298,15 +302,15 @@ export const maxUnpool2d = scoped(function maxUnpool2d(x: Tensor, indices: Tenso
     throw new Error(`maxUnpool2d: ${(e as Error).message} (the output plane is ${size[0]}x${size[1]})`);
   }
   return out.reshape([N, C, size[0], size[1]]);
-});
+}), { example: () => { const r = maxPool2d(randn([1, 1, 4, 4]), 2, { returnIndices: true }); return [r.values, r.indices, 2]; } });
 
 /** Inverted dropout: zeroes each element with probability p and scales the rest by 1/(1-p). */
-export const dropout = scoped(function dropout(x: Tensor, p = 0.5, opts: RandOpts & { training?: boolean } = {}): Tensor {
+export const dropout = op('dropout', { x: aTensor, p: opt(number), opts: options(RAND_TRAIN) }, scoped(function dropout(x: Tensor, p = 0.5, opts: RandOpts & { training?: boolean } = {}): Tensor {
   if (!(p >= 0 && p < 1)) throw new Error(`dropout: p must be in [0, 1), got ${p}`);
   if (opts.training === false || p === 0) return x;
   const mask = bernoulli(1 - p, x.shape, { generator: opts.generator, device: x.device, dtype: x.dtype });
   return x.mul(mask).div(1 - p);
-});
+}));
 
 /** Zeroes whole channels (all `spatial` trailing dims at once) with probability p, scaling the rest by 1/(1-p). */
 function channelDropout(op: string, x: Tensor, p: number, spatial: number, opts: RandOpts & { training?: boolean }): Tensor {
@@ -322,11 +326,11 @@ function channelDropout(op: string, x: Tensor, p: number, spatial: number, opts:
 }
 
 /** Channel dropout (torch.nn.functional.dropout1d) of [N, C, L] (or an unbatched [C, L]). */
-export const dropout1d = scoped(function dropout1d(x: Tensor, p = 0.5, opts: RandOpts & { training?: boolean } = {}): Tensor {
+export const dropout1d = op('dropout1d', { x: aTensor, p: opt(number), opts: options(RAND_TRAIN) }, scoped(function dropout1d(x: Tensor, p = 0.5, opts: RandOpts & { training?: boolean } = {}): Tensor {
   return channelDropout('dropout1d', x, p, 1, opts);
-});
+}), { example: () => [randn([2, 3, 4])] });
 
 /** Channel dropout (torch.nn.functional.dropout2d) of [N, C, H, W] (or an unbatched [C, H, W]). */
-export const dropout2d = scoped(function dropout2d(x: Tensor, p = 0.5, opts: RandOpts & { training?: boolean } = {}): Tensor {
+export const dropout2d = op('dropout2d', { x: aTensor, p: opt(number), opts: options(RAND_TRAIN) }, scoped(function dropout2d(x: Tensor, p = 0.5, opts: RandOpts & { training?: boolean } = {}): Tensor {
   return channelDropout('dropout2d', x, p, 2, opts);
-});
+}), { example: () => [randn([2, 3, 4, 4])] });

@@ -8,6 +8,7 @@ import type { DType } from '../dtype.js';
 import { fmt, normDim, normDims, sizeOf } from '../shape.js';
 import { runOp, scoped } from './core.js';
 import { noGrad } from '../engine.js';
+import { op, tensor, dim, dims, bool, opt, options, nonNegative } from '../args.js';
 
 export { sumTo } from './core.js';
 
@@ -82,56 +83,56 @@ function reduce(def: OpDef<ReduceAttrs>, x: Tensor, dim: Dims | undefined, keepd
   }
 }
 
-export function sum(x: Tensor, dim?: Dims, keepdim = false): Tensor {
+export const sum = op('sum', { x: tensor, dim: opt(dims), keepdim: opt(bool) }, function sum(x: Tensor, dim?: Dims, keepdim = false): Tensor {
   return reduce(REDUCE.sum, x, dim, keepdim);
-}
-export function prod(x: Tensor, dim?: Dims, keepdim = false): Tensor {
+});
+export const prod = op('prod', { x: tensor, dim: opt(dims), keepdim: opt(bool) }, function prod(x: Tensor, dim?: Dims, keepdim = false): Tensor {
   return reduce(REDUCE.prod, x, dim, keepdim);
-}
-export function max(x: Tensor, dim?: Dims, keepdim = false): Tensor {
+});
+export const max = op('max', { x: tensor, dim: opt(dims), keepdim: opt(bool) }, function max(x: Tensor, dim?: Dims, keepdim = false): Tensor {
   return reduce(REDUCE.max, x, dim, keepdim, x.dtype);
-}
-export function min(x: Tensor, dim?: Dims, keepdim = false): Tensor {
+});
+export const min = op('min', { x: tensor, dim: opt(dims), keepdim: opt(bool) }, function min(x: Tensor, dim?: Dims, keepdim = false): Tensor {
   return reduce(REDUCE.min, x, dim, keepdim, x.dtype);
-}
-export function argmax(x: Tensor, dim?: number, keepdim = false): Tensor {
+});
+export const argmax = op('argmax', { x: tensor, dim: opt(dim), keepdim: opt(bool) }, function argmax(x: Tensor, dim?: number, keepdim = false): Tensor {
   if (dim === undefined) return reduce(REDUCE.argmax, x.reshape([-1]), 0, false, 'int32');
   return reduce(REDUCE.argmax, x, normDim('argmax', dim, x.rank), keepdim, 'int32');
-}
-export function argmin(x: Tensor, dim?: number, keepdim = false): Tensor {
+});
+export const argmin = op('argmin', { x: tensor, dim: opt(dim), keepdim: opt(bool) }, function argmin(x: Tensor, dim?: number, keepdim = false): Tensor {
   if (dim === undefined) return reduce(REDUCE.argmin, x.reshape([-1]), 0, false, 'int32');
   return reduce(REDUCE.argmin, x, normDim('argmin', dim, x.rank), keepdim, 'int32');
-}
+});
 
 function countOf(x: Tensor, dim?: Dims): number {
   return sizeOf(normDims('mean', dim, x.rank).map((d) => x.shape[d]));
 }
 
-export const mean = scoped(function mean(x: Tensor, dim?: Dims, keepdim = false): Tensor {
+export const mean = op('mean', { x: tensor, dim: opt(dims), keepdim: opt(bool) }, scoped(function mean(x: Tensor, dim?: Dims, keepdim = false): Tensor {
   const s = sum(x.dtype === 'int32' || x.dtype === 'bool' ? x.cast('float32') : x, dim, keepdim);
   return s.div(countOf(x, dim));
-});
+}));
 
 /** Variance with Bessel's correction by default (correction = 1), as torch.var. */
-export const variance = scoped(function variance(x: Tensor, dim?: Dims, opts: { keepdim?: boolean; correction?: number } = {}): Tensor {
+export const variance = op('variance', { x: tensor, dim: opt(dims), opts: options({ keepdim: opt(bool), correction: opt(nonNegative) }) }, scoped(function variance(x: Tensor, dim?: Dims, opts: { keepdim?: boolean; correction?: number } = {}): Tensor {
   const n = countOf(x, dim);
   const d = x.sub(mean(x, dim, true));
   return sum(d.square(), dim, opts.keepdim ?? false).div(Math.max(n - (opts.correction ?? 1), 0));
-});
+}));
 
-export const std = scoped(function std(x: Tensor, dim?: Dims, opts: { keepdim?: boolean; correction?: number } = {}): Tensor {
+export const std = op('std', { x: tensor, dim: opt(dims), opts: options({ keepdim: opt(bool), correction: opt(nonNegative) }) }, scoped(function std(x: Tensor, dim?: Dims, opts: { keepdim?: boolean; correction?: number } = {}): Tensor {
   return variance(x, dim, opts).sqrt();
-});
+}));
 
 /** log(sum(exp(x))) computed stably by shifting by the (detached) maximum. */
-export const logsumexp = scoped(function logsumexp(x: Tensor, dim?: Dims, keepdim = false): Tensor {
+export const logsumexp = op('logsumexp', { x: tensor, dim: opt(dims), keepdim: opt(bool) }, scoped(function logsumexp(x: Tensor, dim?: Dims, keepdim = false): Tensor {
   const m = noGrad(() => {
     const mx = max(x, dim, true);
     return mx.maskedFill(mx.eq(-Infinity).logicalOr(mx.eq(Infinity)), 0);
   });
   const s = sum(x.sub(m).exp(), dim, true).log().add(m);
   return keepdim ? s : s.reshape(x.shape.filter((_, i) => !normDims('logsumexp', dim, x.rank).includes(i)));
-});
+}));
 
 // ---------------------------------------------------------------- cumsum
 export const CUMSUM = {
@@ -143,8 +144,8 @@ export const CUMSUM = {
   ] },
 } satisfies OpDef<{ dim: number }>;
 
-export function cumsum(x: Tensor, dim: number): Tensor {
+export const cumsum = op('cumsum', { x: tensor, dim }, function cumsum(x: Tensor, dim: number): Tensor {
   const d = normDim('cumsum', dim, x.rank);
   const xs = x.dtype === 'bool' ? x.cast('int32') : x;
   return runOp(CUMSUM, [xs], x.shape, xs.dtype, { dim: d });
-}
+});

@@ -7,6 +7,8 @@ import { contiguousStrides, fmt, inferShape, isContiguous, normDim, normDims, si
 import { identity, record } from '../engine.js';
 import { deviceOf, runOp, scoped, sumTo } from './core.js';
 import { promote } from '../dtype.js';
+import { randn } from './creation.js';
+import { op, tensor, tensors, dim, dims, int, ints as intList, size, sizes, count, number, newShape, opt, either } from '../args.js';
 
 export { identity };
 
@@ -15,61 +17,61 @@ function makeView<A>(name: string, x: Tensor, shape: readonly number[], strides:
   return record(name, grad, [x], new Tensor(x.storage, shape, strides, offset), attrs);
 }
 
-export function reshape(x: Tensor, shape: readonly number[]): Tensor {
-  const s = inferShape('reshape', x.shape, shape);
+export const reshape = op('reshape', { x: tensor, shape: newShape }, function reshape(x: Tensor, shape: number | readonly number[]): Tensor {
+  const s = inferShape('reshape', x.shape, shape as readonly number[]); // (a number became [n] in the rule)
   const c = isContiguous(x.shape, x.strides) ? x : x.contiguous();
   return makeView('reshape', c, s, contiguousStrides(s), c.offset, (dy, { inputs: [i] }) => [reshape(dy, i.shape)], {});
-}
+});
 
-export function view(x: Tensor, shape: readonly number[]): Tensor {
+export const view = op('view', { x: tensor, shape: newShape }, function view(x: Tensor, shape: number | readonly number[]): Tensor {
   if (!x.isContiguous) throw new Error(`view: tensor ${fmt(x.shape)} is not contiguous; use reshape() (which copies) or contiguous() first`);
   return reshape(x, shape);
-}
+});
 
-export function flatten(x: Tensor, startDim = 0, endDim = -1): Tensor {
+export const flatten = op('flatten', { x: tensor, startDim: opt(dim), endDim: opt(dim) }, function flatten(x: Tensor, startDim = 0, endDim = -1): Tensor {
   if (x.rank === 0) return reshape(x, [1]);
   const s = normDim('flatten', startDim, x.rank);
   const e = normDim('flatten', endDim, x.rank);
   if (s > e) throw new Error(`flatten: startDim ${startDim} comes after endDim ${endDim}`);
   return reshape(x, [...x.shape.slice(0, s), sizeOf(x.shape.slice(s, e + 1)), ...x.shape.slice(e + 1)]);
-}
+});
 
-export function squeeze(x: Tensor, dim?: Dims): Tensor {
+export const squeeze = op('squeeze', { x: tensor, dim: opt(dims) }, function squeeze(x: Tensor, dim?: Dims): Tensor {
   const dims = dim === undefined ? x.shape.map((d, i) => (d === 1 ? i : -1)).filter((i) => i >= 0) : normDims('squeeze', dim, x.rank);
   const keep = x.shape.map((_, i) => i).filter((i) => !(dims.includes(i) && x.shape[i] === 1));
   return makeView('squeeze', x, keep.map((i) => x.shape[i]), keep.map((i) => x.strides[i]), x.offset,
     (dy, { inputs: [i] }) => [reshape(dy, i.shape)], {});
-}
+});
 
-export function unsqueeze(x: Tensor, dim: number): Tensor {
+export const unsqueeze = op('unsqueeze', { x: tensor, dim }, function unsqueeze(x: Tensor, dim: number): Tensor {
   const d = normDim('unsqueeze', dim, x.rank + 1);
   const shape = [...x.shape];
   const strides = [...x.strides];
   shape.splice(d, 0, 1);
   strides.splice(d, 0, d < x.rank ? x.strides[d] * x.shape[d] : 1);
   return makeView('unsqueeze', x, shape, strides, x.offset, (dy) => [squeeze(dy, d)], {});
-}
+});
 
-export function permute(x: Tensor, dims: readonly number[]): Tensor {
+export const permute = op('permute', { x: tensor, dims: intList }, function permute(x: Tensor, dims: readonly number[]): Tensor {
   if (dims.length !== x.rank) throw new Error(`permute: expected ${x.rank} dims for shape ${fmt(x.shape)}, got ${fmt(dims)}`);
   const p = dims.map((d) => normDim('permute', d, x.rank));
   if (new Set(p).size !== p.length) throw new Error(`permute: ${fmt(dims)} is not a permutation`);
   const inv = new Array<number>(p.length);
   p.forEach((d, i) => (inv[d] = i));
   return makeView('permute', x, p.map((d) => x.shape[d]), p.map((d) => x.strides[d]), x.offset, (dy) => [permute(dy, inv)], {});
-}
+});
 
-export function transpose(x: Tensor, d0 = -2, d1 = -1): Tensor {
-  if (x.rank < 2) return x;
+export const transpose = op('transpose', { x: tensor, d0: opt(dim), d1: opt(dim) }, function transpose(x: Tensor, d0 = -2, d1 = -1): Tensor {
   const a = normDim('transpose', d0, x.rank);
   const b = normDim('transpose', d1, x.rank);
+  if (x.rank < 2) return x;
   const p = x.shape.map((_, i) => i);
   p[a] = b;
   p[b] = a;
   return permute(x, p);
-}
+});
 
-export function expand(x: Tensor, shape: readonly number[]): Tensor {
+export const expand = op('expand', { x: tensor, shape: newShape }, function expand(x: Tensor, shape: readonly number[]): Tensor {
   if (shape.length < x.rank) throw new Error(`expand: target ${fmt(shape)} has fewer dims than ${fmt(x.shape)}`);
   const lead = shape.length - x.rank;
   const outShape: number[] = [];
@@ -82,7 +84,7 @@ export function expand(x: Tensor, shape: readonly number[]): Tensor {
     strides.push(i < lead || (src === 1 && want !== 1) ? 0 : x.strides[i - lead]);
   }
   return makeView('expand', x, outShape, strides, x.offset, (dy, { inputs: [i] }) => [sumTo(dy, i.shape)], {});
-}
+}, { example: () => [randn([2, 1]), [2, 3]] });
 
 // ---------------------------------------------------------------- slicing
 /** Places x into a `shape` tensor filled with `value`, at starts[d] + i*steps[d] along each dim. */
@@ -107,7 +109,7 @@ function place(x: Tensor, shape: readonly number[], starts: number[], steps: num
 }
 
 /** x[start:end:step] along dim, with Python's negative indices and clamping. A view. */
-export function slice(x: Tensor, dim: number, start?: number, end?: number, step = 1): Tensor {
+export const slice = op('slice', { x: tensor, dim, start: opt(int), end: opt(int), step: opt(count) }, function slice(x: Tensor, dim: number, start?: number, end?: number, step = 1): Tensor {
   const d = normDim('slice', dim, x.rank);
   if (!Number.isInteger(step) || step <= 0) throw new Error(`slice: step must be a positive integer, got ${step}`);
   const n = x.shape[d];
@@ -122,30 +124,29 @@ export function slice(x: Tensor, dim: number, start?: number, end?: number, step
   const sizes = [...x.shape];
   sizes[d] = len;
   return stridedSlice(x, starts, steps, sizes);
-}
+});
 
-export function narrow(x: Tensor, dim: number, start: number, length: number): Tensor {
+export const narrow = op('narrow', { x: tensor, dim, start: int, length: size }, function narrow(x: Tensor, dim: number, start: number, length: number): Tensor {
   const d = normDim('narrow', dim, x.rank);
   const s = start < 0 ? start + x.shape[d] : start;
   if (s < 0 || length < 0 || s + length > x.shape[d])
     throw new Error(`narrow: range [${start}, ${start}+${length}) is outside dim ${dim} of size ${x.shape[d]}`);
   return slice(x, d, s, s + length);
-}
+});
 
-export function select(x: Tensor, dim: number, index: number): Tensor {
+export const select = op('select', { x: tensor, dim, index: int }, function select(x: Tensor, dim: number, index: number): Tensor {
   const d = normDim('select', dim, x.rank);
   const n = x.shape[d];
   if (!Number.isInteger(index) || index < -n || index >= n) throw new Error(`select: index ${index} out of range for dim ${dim} of size ${n}`);
   const i = index < 0 ? index + n : index;
   return squeeze(slice(x, d, i, i + 1), d);
-}
+});
 
-export function split(x: Tensor, sizeOrSections: number | number[], dim = 0): Tensor[] {
+export const split = op('split', { x: tensor, sizeOrSections: either(count, sizes), dim: opt(dim) }, function split(x: Tensor, sizeOrSections: number | number[], dim = 0): Tensor[] {
   const d = normDim('split', dim, x.rank);
   const n = x.shape[d];
   let sizes: number[];
   if (typeof sizeOrSections === 'number') {
-    if (sizeOrSections <= 0) throw new Error(`split: size must be positive, got ${sizeOrSections}`);
     sizes = [];
     for (let s = 0; s < n; s += sizeOrSections) sizes.push(Math.min(sizeOrSections, n - s));
   } else {
@@ -154,15 +155,15 @@ export function split(x: Tensor, sizeOrSections: number | number[], dim = 0): Te
   }
   let s = 0;
   return sizes.map((len) => slice(x, d, s, (s += len)));
-}
+});
 
-export function chunk(x: Tensor, chunks: number, dim = 0): Tensor[] {
+export const chunk = op('chunk', { x: tensor, chunks: count, dim: opt(dim) }, function chunk(x: Tensor, chunks: number, dim = 0): Tensor[] {
   const d = normDim('chunk', dim, x.rank);
   return split(x, Math.ceil(x.shape[d] / chunks), d);
-}
+});
 
 /** Reverses the given dims: a view with negative strides. */
-export function flip(x: Tensor, dims: Dims): Tensor {
+export const flip = op('flip', { x: tensor, dims }, function flip(x: Tensor, dims: Dims): Tensor {
   const ds = normDims('flip', dims, x.rank);
   let offset = x.offset;
   const strides = [...x.strides];
@@ -171,10 +172,10 @@ export function flip(x: Tensor, dims: Dims): Tensor {
     strides[d] = -strides[d];
   }
   return makeView('flip', x, x.shape, strides, offset, (dy) => [flip(dy, ds)], {});
-}
+});
 
 /** Tiles x (torch.Tensor.repeat): expand an interleaved view, then reshape. */
-export const repeat = scoped(function repeat(x: Tensor, reps: readonly number[]): Tensor {
+export const repeat = op('repeat', { x: tensor, reps: sizes }, scoped(function repeat(x: Tensor, reps: readonly number[]): Tensor {
   if (reps.length < x.rank) throw new Error(`repeat: need at least ${x.rank} repetitions for ${fmt(x.shape)}, got ${fmt(reps)}`);
   let y = reshape(x, [...new Array(reps.length - x.rank).fill(1), ...x.shape]);
   const inter: number[] = [];
@@ -185,10 +186,10 @@ export const repeat = scoped(function repeat(x: Tensor, reps: readonly number[])
   });
   y = expand(reshape(y, inter), target);
   return reshape(y, y.shape.reduce<number[]>((acc, d, i) => (i % 2 ? (acc[acc.length - 1] *= d, acc) : [...acc, d]), []));
-});
+}));
 
 /** Constant padding; pads are given last dim first: [left, right, top, bottom, ...] as torch.nn.functional.pad. */
-export function pad(x: Tensor, pads: readonly number[], value = 0): Tensor {
+export const pad = op('pad', { x: tensor, pads: intList, value: opt(number) }, function pad(x: Tensor, pads: readonly number[], value = 0): Tensor {
   if (pads.length % 2 || pads.length / 2 > x.rank) throw new Error(`pad: expected pairs for at most ${x.rank} dims, got ${fmt(pads)}`);
   if (pads.some((p) => !Number.isInteger(p) || p < 0)) throw new Error(`pad: pads must be non-negative integers, got ${fmt(pads)}`);
   const starts = x.shape.map(() => 0);
@@ -199,7 +200,7 @@ export function pad(x: Tensor, pads: readonly number[], value = 0): Tensor {
     shape[d] += pads[2 * k] + pads[2 * k + 1];
   }
   return place(x, shape, starts, x.shape.map(() => 1), value);
-}
+});
 
 // ---------------------------------------------------------------- cat / stack
 export const CAT = {
@@ -215,7 +216,7 @@ export const CAT = {
   ] },
 } satisfies OpDef<{ dim: number }>;
 
-export function cat(xs: Tensor[], dim = 0): Tensor {
+export const cat = op('cat', { xs: tensors, dim: opt(dim) }, function cat(xs: Tensor[], dim = 0): Tensor {
   if (xs.length === 0) throw new Error('cat: expected at least one tensor');
   deviceOf('cat', ...xs);
   const r = xs[0].rank;
@@ -228,12 +229,12 @@ export function cat(xs: Tensor[], dim = 0): Tensor {
   const shape = [...xs[0].shape];
   shape[d] = xs.reduce((a, x) => a + x.shape[d], 0);
   return runOp(CAT, ins, shape, dtype, { dim: d });
-}
+});
 
-export const stack = scoped(function stack(xs: Tensor[], dim = 0): Tensor {
+export const stack = op('stack', { xs: tensors, dim: opt(dim) }, scoped(function stack(xs: Tensor[], dim = 0): Tensor {
   if (xs.length === 0) throw new Error('stack: expected at least one tensor');
   const d = normDim('stack', dim, xs[0].rank + 1);
   for (const x of xs)
     if (x.shape.join() !== xs[0].shape.join()) throw new Error(`stack: shapes differ: ${xs.map((t) => fmt(t.shape)).join(', ')}`);
   return cat(xs.map((x) => unsqueeze(x, d)), d);
-});
+}));
