@@ -88,12 +88,12 @@ function kaimingStd(t: Tensor, opts: KaimingOpts): number {
 /** He uniform: U(-b, b) with b = gain * sqrt(3 / fan). */
 export const kaimingUniform_ = op('init.kaimingUniform_', { t: tensor, opts: options(KAIMING) }, function kaimingUniform_(t: Tensor, opts: KaimingOpts = {}): Tensor {
   const bound = Math.sqrt(3) * kaimingStd(t, opts);
-  return uniform_(t, -bound, bound, opts);
+  return uniform_(t, -bound, bound, { generator: opts.generator });
 });
 
 /** He normal: N(0, std²) with std = gain / sqrt(fan). */
 export const kaimingNormal_ = op('init.kaimingNormal_', { t: tensor, opts: options(KAIMING) }, function kaimingNormal_(t: Tensor, opts: KaimingOpts = {}): Tensor {
-  return normal_(t, 0, kaimingStd(t, opts), opts);
+  return normal_(t, 0, kaimingStd(t, opts), { generator: opts.generator });
 });
 
 export interface XavierOpts extends InitOpts {
@@ -104,13 +104,13 @@ export interface XavierOpts extends InitOpts {
 export const xavierUniform_ = op('init.xavierUniform_', { t: tensor, opts: options(XAVIER) }, function xavierUniform_(t: Tensor, opts: XavierOpts = {}): Tensor {
   const { fanIn, fanOut } = calculateFanInAndFanOut(t);
   const bound = (opts.gain ?? 1) * Math.sqrt(6 / (fanIn + fanOut));
-  return uniform_(t, -bound, bound, opts);
+  return uniform_(t, -bound, bound, { generator: opts.generator });
 });
 
 /** Glorot normal: N(0, std²) with std = gain * sqrt(2 / (fanIn + fanOut)). */
 export const xavierNormal_ = op('init.xavierNormal_', { t: tensor, opts: options(XAVIER) }, function xavierNormal_(t: Tensor, opts: XavierOpts = {}): Tensor {
   const { fanIn, fanOut } = calculateFanInAndFanOut(t);
-  return normal_(t, 0, (opts.gain ?? 1) * Math.sqrt(2 / (fanIn + fanOut)), opts);
+  return normal_(t, 0, (opts.gain ?? 1) * Math.sqrt(2 / (fanIn + fanOut)), { generator: opts.generator });
 });
 
 /**

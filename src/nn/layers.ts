@@ -110,7 +110,7 @@ export class Embedding extends Module {
     super();
     const dtype = floatDType(opts.dtype, 'Embedding');
     this.weight = empty([numEmbeddings, embeddingDim], dtype);
-    init.normal_(this.weight, 0, 1, opts);
+    init.normal_(this.weight, 0, 1, { generator: opts.generator });
     let p = opts.paddingIdx ?? null;
     if (p !== null) {
       if (p < 0) p += numEmbeddings;
