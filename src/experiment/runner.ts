@@ -156,7 +156,8 @@ export interface RunnerOptions {
   onEvent?(e: RunnerEvent): void;
 }
 
-function runInWorker(script: URL | string, job: JobInfo, onProgress: (fraction: number, message?: string) => void): Promise<SeedRun> {
+/** Runs one job in a new worker thread loading `script` (see workerMain); never throws: errors go into the SeedRun. */
+export function runInWorker(script: URL | string, job: JobInfo, onProgress: (fraction: number, message?: string) => void): Promise<SeedRun> {
   const t0 = performance.now();
   return new Promise((resolve) => {
     let settled = false;

@@ -1,0 +1,267 @@
+/**
+ * The waiting side of `npm run reproduce -- --queue URL`: puts every (experiment, seed) job on the
+ * queue of its device, waits while the workers (sweep-worker, on any machine) run them, and turns
+ * what they return into the same runner events as a local run (start, progress, end, report), so
+ * that scripts/reproduce.ts writes the same output folder, reports and index.html.
+ */
+import type { Job, Queue, QueueEvents } from 'bullmq';
+import type { Redis } from 'ioredis';
+import {
+  fromJson,
+  makeReport,
+  NAME_RE,
+  validateResult,
+  type ExperimentReport,
+  type Experiment,
+  type RunnerEvent,
+  type RunnerOptions,
+  type SeedRun,
+} from '../../../src/experiment/node.js';
+import type { QueueRunner } from '../../../scripts/reproduce.js';
+import { connect, ensureReachable, parseQueueUrl, reasonOf, redact, type QueueAddress } from './connection.js';
+import { codeVersion, DEFAULT_ATTEMPTS, jobId, KEEP_SECONDS, OUTPUT_SCHEMA, queueName, RETRY_DELAY_MS, type JobData, type JobOutput } from './jobs.js';
+
+export interface QueueOptions {
+  /** Tries of a job that throws before it counts as failed (default 3). */
+  attempts?: number;
+  /** How often the jobs' states are read back, in ms (default 1000; sooner after an event). */
+  pollMs?: number;
+  /** After this long without any job running, say how to start a worker (ms, default 20 s). */
+  idleHintMs?: number;
+}
+
+/** Progress a worker reports for a running job (job.updateProgress). */
+export interface JobProgress {
+  fraction: number;
+  message?: string;
+  worker: string;
+}
+
+/** Connects to the queue at `url` (throws with the reason when Redis cannot be used). */
+export async function openQueue(url: string, qopts: QueueOptions = {}): Promise<QueueRunner> {
+  const addr = parseQueueUrl(url);
+  const notes: string[] = []; // connection news while no run is going on
+  let log: (line: string) => void = (line) => notes.push(line);
+  const onState = (up: boolean, reason?: string): void =>
+    log(up ? `queue: connected to Redis at ${addr.where} again` : `queue: lost the connection to Redis at ${addr.where}${reason ? ` (${reason})` : ''}; waiting for it to come back`);
+  const client = await connect(addr, 'papergrad-reproduce', onState);
+  await ensureReachable(client, addr);
+  const eventsClient = await connect(addr, 'papergrad-reproduce-events');
+  await ensureReachable(eventsClient, addr);
+  return {
+    where: addr.where,
+    async run(opts, logLine) {
+      log = (line) => logLine(redact(line, addr));
+      try {
+        return await runOnQueue(client, eventsClient, addr, opts, qopts, log);
+      } finally {
+        log = (line) => notes.push(line);
+      }
+    },
+    async close() {
+      client.disconnect();
+      eventsClient.disconnect();
+    },
+  };
+}
+
+const sleep = (ms: number): Promise<void> => new Promise((r) => setTimeout(r, ms));
+
+async function runOnQueue(
+  client: Redis,
+  eventsClient: Redis,
+  addr: QueueAddress,
+  opts: RunnerOptions,
+  qopts: QueueOptions,
+  log: (line: string) => void,
+): Promise<ExperimentReport[]> {
+  for (const e of opts.experiments) if (!NAME_RE.test(e.name)) throw new Error(`experiment name ${JSON.stringify(e.name)}: use letters, digits, '-' and '_'`);
+  if (!opts.seeds.length) throw new Error('runOnQueue: no seeds');
+  const { Queue, QueueEvents } = await import('bullmq');
+  const attempts = qopts.attempts ?? DEFAULT_ATTEMPTS;
+  const code = codeVersion();
+  const name = queueName(opts.device);
+  const queue: Queue = new Queue(name, { connection: client });
+  const events: QueueEvents = new QueueEvents(name, { connection: eventsClient, autorun: false });
+  // Connection trouble is reported by the clients themselves (connect()); BullMQ re-emits it here.
+  queue.on('error', () => {});
+  events.on('error', () => {});
+  const emit = (e: RunnerEvent): void => opts.onEvent?.(e);
+
+  // Bookkeeping as in runExperiments: an experiment's report is made when its last seed is in.
+  const runs = new Map<string, SeedRun[]>();
+  const started = new Map<string, number>();
+  const resumed = new Map<string, number[]>();
+  const reports = new Map<string, ExperimentReport>();
+  const record = (exp: Experiment, run: SeedRun): void => {
+    const list = runs.get(exp.name) ?? [];
+    list.push(run);
+    runs.set(exp.name, list);
+    if (list.length !== opts.seeds.length) return;
+    list.sort((a, b) => opts.seeds.indexOf(a.seed) - opts.seeds.indexOf(b.seed));
+    const ctx: Parameters<typeof makeReport>[2] = { mode: opts.mode, device: opts.device, seeds: opts.seeds, seconds: (performance.now() - (started.get(exp.name) ?? performance.now())) / 1000 };
+    if (resumed.has(exp.name)) ctx.resumedSeeds = resumed.get(exp.name)!;
+    const report = makeReport(exp, list, ctx);
+    reports.set(exp.name, report);
+    emit({ type: 'report', report });
+  };
+
+  interface Pending {
+    exp: Experiment;
+    seed: number;
+    /** The worker now running it, once it is seen running. */
+    runningOn?: string;
+  }
+  const pending = new Map<string, Pending>();
+  let reused = 0;
+  let retried = 0;
+  for (const exp of opts.experiments) {
+    for (const seed of opts.seeds) {
+      const done = opts.completed?.(exp.name, seed);
+      if (done) {
+        // From the output folder (--resume): not enqueued at all.
+        if (!started.has(exp.name)) started.set(exp.name, performance.now());
+        resumed.set(exp.name, [...(resumed.get(exp.name) ?? []), seed]);
+        emit({ type: 'resumed', experiment: exp.name, seed, run: done });
+        record(exp, done);
+        continue;
+      }
+      const data: JobData = { experiment: exp.name, seed, seeds: opts.seeds, mode: opts.mode, device: opts.device, code };
+      const id = jobId(data);
+      // Adding an id that is already there changes nothing (BullMQ keeps the first job).
+      await queue.add('run', data, {
+        jobId: id,
+        attempts,
+        backoff: { type: 'fixed', delay: RETRY_DELAY_MS },
+        removeOnComplete: { age: KEEP_SECONDS },
+        removeOnFail: { age: KEEP_SECONDS },
+      });
+      const state = await queue.getJobState(id);
+      if (state === 'completed') reused++;
+      else if (state === 'failed') {
+        // Failed in an earlier sweep: give it its tries again.
+        const job = await queue.getJob(id);
+        await job?.retry('failed', { resetAttemptsMade: true, resetAttemptsStarted: true });
+        retried++;
+      }
+      pending.set(id, { exp, seed });
+      if (!started.has(exp.name)) started.set(exp.name, performance.now());
+    }
+  }
+  const total = pending.size;
+  log(
+    `queue: ${total} job(s) on ${name} at ${addr.where} (code ${code})` +
+      (reused ? `; ${reused} already done by an earlier sweep of the same code: their stored results are used` : '') +
+      (retried ? `; ${retried} that failed in an earlier sweep run again` : ''),
+  );
+
+  // Events make the display live and wake the poll; the poll (job states in Redis) decides.
+  let wake: (() => void) | null = null;
+  const poke = (): void => {
+    wake?.();
+    wake = null;
+  };
+  const jobOf = (id: string): Pending | undefined => pending.get(id);
+  const startJob = (id: string, p: Pending, worker: string | undefined): void => {
+    const on = worker ?? 'a worker';
+    if (p.runningOn === on) return;
+    p.runningOn = on;
+    emit({ type: 'start', experiment: p.exp.name, seed: p.seed });
+    emit({ type: 'progress', experiment: p.exp.name, seed: p.seed, fraction: 0, message: `on ${on}` });
+  };
+  events.on('active', ({ jobId: id }) => {
+    const p = jobOf(id);
+    if (!p) return;
+    void queue
+      .getJob(id)
+      .then((job) => startJob(id, p, job?.processedBy))
+      .catch(() => {});
+  });
+  events.on('progress', ({ jobId: id, data }) => {
+    const p = jobOf(id);
+    if (!p || typeof data !== 'object' || data === null) return;
+    const d = data as Partial<JobProgress>;
+    if (typeof d.fraction !== 'number') return;
+    if (typeof d.worker === 'string') startJob(id, p, d.worker);
+    emit({ type: 'progress', experiment: p.exp.name, seed: p.seed, fraction: Math.min(1, Math.max(0, d.fraction)), message: `${d.message ?? ''} · ${d.worker ?? ''}`.replace(/^ · | · $/g, '') });
+  });
+  events.on('completed', poke);
+  events.on('failed', poke);
+  void events.run().catch(() => {});
+
+  const finish = (id: string, p: Pending, run: SeedRun): void => {
+    pending.delete(id);
+    if (p.runningOn === undefined) emit({ type: 'start', experiment: p.exp.name, seed: p.seed });
+    emit({ type: 'end', experiment: p.exp.name, seed: p.seed, run });
+    record(p.exp, run);
+  };
+
+  const pollMs = qopts.pollMs ?? 1000;
+  const idleHintMs = qopts.idleHintMs ?? 20_000;
+  let lastActivity = performance.now();
+  try {
+    while (pending.size) {
+      let anyRunning = false;
+      for (const [id, p] of [...pending]) {
+        const state = await queue.getJobState(id);
+        if (state === 'completed' || state === 'failed') {
+          const job = await queue.getJob(id);
+          if (!job) continue; // removed meanwhile: it is re-added below
+          finish(id, p, state === 'completed' ? runFromOutput(job, p.seed, addr) : runFromFailure(job, p.seed, attempts));
+          lastActivity = performance.now();
+        } else if (state === 'active') {
+          anyRunning = true;
+          if (p.runningOn === undefined) {
+            const job = await queue.getJob(id);
+            startJob(id, p, job?.processedBy);
+          }
+        } else if (state === 'unknown') {
+          // Gone from the queue (removed by hand, or Redis lost it): enqueue it again.
+          const data: JobData = { experiment: p.exp.name, seed: p.seed, seeds: opts.seeds, mode: opts.mode, device: opts.device, code };
+          await queue.add('run', data, { jobId: id, attempts, backoff: { type: 'fixed', delay: RETRY_DELAY_MS }, removeOnComplete: { age: KEEP_SECONDS }, removeOnFail: { age: KEEP_SECONDS } });
+          log(`queue: ${p.exp.name} seed ${p.seed} was no longer on the queue; enqueued it again`);
+        }
+      }
+      if (!pending.size) break;
+      if (anyRunning) lastActivity = performance.now();
+      else if (performance.now() - lastActivity > idleHintMs) {
+        const workers = await queue.getWorkersCount().catch(() => 0);
+        log(
+          workers
+            ? `queue: ${pending.size} job(s) waiting; ${workers} worker(s) connected but none has taken one (a worker refuses jobs from other code: see its output)`
+            : `queue: ${pending.size} job(s) waiting and no worker is connected; start one on each machine with: npm run sweep-worker -- --queue ${addr.where} --device ${opts.device}`,
+        );
+        lastActivity = performance.now();
+      }
+      await Promise.race([sleep(pollMs), new Promise<void>((r) => (wake = r))]);
+      wake = null;
+    }
+  } finally {
+    await events.close().catch(() => {});
+    await queue.close().catch(() => {});
+  }
+  return opts.experiments.map((e) => reports.get(e.name)!);
+}
+
+/** A completed job's SeedRun, from its stored JSON; a malformed answer becomes an error. */
+function runFromOutput(job: Job, seed: number, addr: QueueAddress): SeedRun {
+  try {
+    const out = fromJson<JobOutput>(String(job.returnvalue));
+    if (out.schema !== OUTPUT_SCHEMA || !out.run || out.run.seed !== seed || !out.run.result) throw new Error('not a papergrad job result');
+    const run: SeedRun = { ...out.run, result: validateResult(out.run.result, `job ${job.id}`) };
+    run.worker = out.worker;
+    return run;
+  } catch (e) {
+    return { seed, seconds: 0, error: `the result stored with job ${job.id} is unusable: ${reasonOf(e, addr)}` };
+  }
+}
+
+/** A job that failed for good: its last error (the experiment's stack trace) and how often it was tried. */
+function runFromFailure(job: Job, seed: number, attempts: number): SeedRun {
+  const stack = job.stacktrace?.length ? job.stacktrace[job.stacktrace.length - 1]! : '';
+  const text = stack.includes(job.failedReason ?? '') && stack ? stack : `${job.failedReason || 'failed'}${stack ? `\n${stack}` : ''}`;
+  const tries = `failed on ${job.attemptsMade} of ${attempts} tries${job.processedBy ? `, the last on ${job.processedBy}` : ''}`;
+  const run: SeedRun = { seed, seconds: 0, error: `${text}\n(${tries})` };
+  if (job.processedBy) run.worker = job.processedBy;
+  return run;
+}
