@@ -37,53 +37,43 @@ export interface JobProgress {
   worker: string;
 }
 
-/** Connects to the queue at `url` (throws with the reason when Redis cannot be used). */
+/**
+ * Checks that Redis at `url` answers (throws with the reason otherwise, before any work); each
+ * run() then opens its own connections and closes them when it returns.
+ */
 export async function openQueue(url: string, qopts: QueueOptions = {}): Promise<QueueRunner> {
   const addr = parseQueueUrl(url);
-  const notes: string[] = []; // connection news while no run is going on
-  let log: (line: string) => void = (line) => notes.push(line);
-  const onState = (up: boolean, reason?: string): void =>
-    log(up ? `queue: connected to Redis at ${addr.where} again` : `queue: lost the connection to Redis at ${addr.where}${reason ? ` (${reason})` : ''}; waiting for it to come back`);
-  const client = await connect(addr, 'papergrad-reproduce', onState);
-  await ensureReachable(client, addr);
-  const eventsClient = await connect(addr, 'papergrad-reproduce-events');
-  await ensureReachable(eventsClient, addr);
+  const probe = await connect(addr, 'papergrad-reproduce');
+  await ensureReachable(probe, addr);
+  probe.disconnect();
   return {
     where: addr.where,
-    async run(opts, logLine) {
-      log = (line) => logLine(redact(line, addr));
-      try {
-        return await runOnQueue(client, eventsClient, addr, opts, qopts, log);
-      } finally {
-        log = (line) => notes.push(line);
-      }
-    },
-    async close() {
-      client.disconnect();
-      eventsClient.disconnect();
-    },
+    run: (opts, logLine) => runOnQueue(addr, opts, qopts, (line) => logLine(redact(line, addr))),
+    close: async () => {},
   };
 }
 
 const sleep = (ms: number): Promise<void> => new Promise((r) => setTimeout(r, ms));
 
-async function runOnQueue(
-  client: Redis,
-  eventsClient: Redis,
-  addr: QueueAddress,
-  opts: RunnerOptions,
-  qopts: QueueOptions,
-  log: (line: string) => void,
-): Promise<ExperimentReport[]> {
+async function runOnQueue(addr: QueueAddress, opts: RunnerOptions, qopts: QueueOptions, log: (line: string) => void): Promise<ExperimentReport[]> {
   for (const e of opts.experiments) if (!NAME_RE.test(e.name)) throw new Error(`experiment name ${JSON.stringify(e.name)}: use letters, digits, '-' and '_'`);
   if (!opts.seeds.length) throw new Error('runOnQueue: no seeds');
   const { Queue, QueueEvents } = await import('bullmq');
   const attempts = qopts.attempts ?? DEFAULT_ATTEMPTS;
   const code = codeVersion();
   const name = queueName(opts.device);
+  // Commands wait while Redis is away (a restart pauses the sweep); one client says so.
+  let closing = false;
+  const client: Redis = await connect(addr, 'papergrad-reproduce', (up, reason) => {
+    if (closing) return;
+    log(up ? `queue: connected to Redis at ${addr.where} again` : `queue: lost the connection to Redis at ${addr.where}${reason ? ` (${reason})` : ''}; waiting for it to come back`);
+  });
+  const eventsClient: Redis = await connect(addr, 'papergrad-reproduce-events');
+  // (Should Redis have gone away since openQueue, the clients keep trying and commands wait.)
+  await Promise.all([client.connect().catch(() => {}), eventsClient.connect().catch(() => {})]);
   const queue: Queue = new Queue(name, { connection: client });
   const events: QueueEvents = new QueueEvents(name, { connection: eventsClient, autorun: false });
-  // Connection trouble is reported by the clients themselves (connect()); BullMQ re-emits it here.
+  // Connection trouble is reported by the client above; BullMQ re-emits it here.
   queue.on('error', () => {});
   events.on('error', () => {});
   const emit = (e: RunnerEvent): void => opts.onEvent?.(e);
@@ -141,8 +131,12 @@ async function runOnQueue(
       else if (state === 'failed') {
         // Failed in an earlier sweep: give it its tries again.
         const job = await queue.getJob(id);
-        await job?.retry('failed', { resetAttemptsMade: true, resetAttemptsStarted: true });
-        retried++;
+        try {
+          await job?.retry('failed', { resetAttemptsMade: true, resetAttemptsStarted: true });
+          retried++;
+        } catch {
+          // another sweep retried it a moment ago
+        }
       }
       pending.set(id, { exp, seed });
       if (!started.has(exp.name)) started.set(exp.name, performance.now());
@@ -225,11 +219,14 @@ async function runOnQueue(
       if (!pending.size) break;
       if (anyRunning) lastActivity = performance.now();
       else if (performance.now() - lastActivity > idleHintMs) {
-        const workers = await queue.getWorkersCount().catch(() => 0);
+        const workers = await queue.getWorkersCount().catch(() => -1); // -1: the server does not say (CLIENT LIST not allowed)
+        const start = `start one on each machine with: npm run sweep-worker -- --queue ${addr.where} --device ${opts.device}`;
         log(
-          workers
+          workers > 0
             ? `queue: ${pending.size} job(s) waiting; ${workers} worker(s) connected but none has taken one (a worker refuses jobs from other code: see its output)`
-            : `queue: ${pending.size} job(s) waiting and no worker is connected; start one on each machine with: npm run sweep-worker -- --queue ${addr.where} --device ${opts.device}`,
+            : workers === 0
+              ? `queue: ${pending.size} job(s) waiting and no worker is connected; ${start}`
+              : `queue: ${pending.size} job(s) waiting and none has started for ${Math.round(idleHintMs / 1000)} s; ${start}`,
         );
         lastActivity = performance.now();
       }
@@ -237,8 +234,11 @@ async function runOnQueue(
       wake = null;
     }
   } finally {
+    closing = true;
     await events.close().catch(() => {});
     await queue.close().catch(() => {});
+    client.disconnect();
+    eventsClient.disconnect();
   }
   return opts.experiments.map((e) => reports.get(e.name)!);
 }

@@ -49,15 +49,16 @@ export async function startWorker(cfg: WorkerConfig): Promise<RunningWorker> {
   const name = cfg.name ?? `${hostname()}:${process.pid}`;
   const code = codeVersion();
   const concurrency = cfg.concurrency ?? (cfg.device === 'webgpu' ? 1 : availableParallelism());
-  const client = await connect(addr, `papergrad-worker-${name}`, (up, reason) =>
-    log(up ? `sweep-worker ${name}: connected to Redis at ${addr.where} again` : `sweep-worker ${name}: lost the connection to Redis at ${addr.where}${reason ? ` (${reason})` : ''}; retrying`),
-  );
+  let closing: Promise<void> | null = null;
+  const client = await connect(addr, `papergrad-worker-${name}`, (up, reason) => {
+    if (closing) return;
+    log(up ? `sweep-worker ${name}: connected to Redis at ${addr.where} again` : `sweep-worker ${name}: lost the connection to Redis at ${addr.where}${reason ? ` (${reason})` : ''}; retrying`);
+  });
   await ensureReachable(client, addr);
   const { Worker, DelayedError, UnrecoverableError } = await import('bullmq');
   const qname = queueName(cfg.device);
   let stop!: (r: { reason: 'closed' | 'other-code' }) => void;
   const stopped = new Promise<{ reason: 'closed' | 'other-code' }>((r) => (stop = r));
-  let closing: Promise<void> | null = null;
   let worker: Worker | null = null;
 
   const processor = async (job: Job, token?: string): Promise<string> => {

@@ -6,7 +6,7 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { spawn, type ChildProcess } from 'node:child_process';
 import { randomBytes } from 'node:crypto';
-import { mkdtempSync, readdirSync, readFileSync, rmSync } from 'node:fs';
+import { copyFileSync, mkdtempSync, readdirSync, readFileSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { pathToFileURL } from 'node:url';
@@ -21,6 +21,16 @@ import { REPO_ROOT, startRedis, sweepUnavailable, SWEEP_DIR, type TestRedis } fr
 
 const why = sweepUnavailable();
 if (why) console.log(`Sweep (Redis queue) tests: skipped (${why})`);
+
+const tmpDirs: string[] = [];
+const tmp = (): string => {
+  const d = mkdtempSync(join(tmpdir(), 'papergrad-sweep-'));
+  tmpDirs.push(d);
+  return d;
+};
+afterAll(() => {
+  for (const d of tmpDirs) rmSync(d, { recursive: true, force: true });
+});
 
 describe('queue URLs and job ids (no Redis needed)', () => {
   it('parses redis:// and rediss:// URLs and never shows the password', () => {
@@ -57,6 +67,14 @@ describe('queue URLs and job ids (no Redis needed)', () => {
     expect(() => parseArgs(['--queue', 'http://u:hunter2x@h'])).toThrow(/^--queue needs a redis:\/\/ or rediss:\/\/ URL, e\.g\. redis:\/\/host:6379$/);
     expect(() => parseArgs(['--queue', 'redis://h:1', '--jobs', '2'])).toThrow(/--jobs does not apply with --queue/);
     expect(() => parseArgs(['--queue', 'redis://h:1', '--in-process'])).toThrow(/--in-process does not apply with --queue/);
+  });
+
+  it('without its dependencies, the loader says how to install them', async () => {
+    // A copy of load.mjs where no node_modules can be found.
+    const dir = tmp();
+    copyFileSync(join(SWEEP_DIR, 'load.mjs'), join(dir, 'load.mjs'));
+    const mod = (await import(pathToFileURL(join(dir, 'load.mjs')).href)) as { checkInstalled(): void };
+    expect(() => mod.checkInstalled()).toThrow("the sweep package's dependencies are not installed (bullmq is missing): run `npm ci --prefix packages/sweep` once, then try again");
   });
 
   it('job ids are deterministic and name the code; job data is checked', () => {
@@ -119,12 +137,6 @@ class Sink {
   }
 }
 
-const tmpDirs: string[] = [];
-const tmp = (): string => {
-  const d = mkdtempSync(join(tmpdir(), 'papergrad-sweep-'));
-  tmpDirs.push(d);
-  return d;
-};
 
 /** results.json without what may differ between runs: timings and the workers' names. */
 function normalized(text: string): string {
@@ -161,7 +173,6 @@ describe.skipIf(!!why)('sweeps on a real Redis queue', { timeout: 180_000 }, () 
   afterAll(async () => {
     for (const p of procs) if (p.child.exitCode === null) p.child.kill('SIGKILL');
     for (const r of redises) await r.dispose();
-    for (const d of tmpDirs) rmSync(d, { recursive: true, force: true });
   });
 
   describe('the real commands, with a password (and TLS where redis-server has it)', () => {
@@ -318,7 +329,8 @@ describe.skipIf(!!why)('sweeps on a real Redis queue', { timeout: 180_000 }, () 
       await new Promise((res) => setTimeout(res, 1000));
       await r.start();
       expect(await done, sink.text).toBe(0);
-      expect(sink.text).toMatch(/lost the connection to Redis/);
+      expect(sink.text).toMatch(/queue: lost the connection to Redis at redis:\/\/127\.0\.0\.1:\d+( \(.*\))?; waiting for it to come back\nqueue: connected to Redis at redis:\/\/127\.0\.0\.1:\d+ again/);
+      expect(w2.out + w3.out).toMatch(/sweep-worker w[23]: lost the connection to Redis/);
       const rep = readJson<ExperimentReport>(join(out, 'slow', 'results.json'));
       expect(rep.runs.map((x) => x.seed)).toEqual(seeds);
       expect(rep.pass).toBe(true);
