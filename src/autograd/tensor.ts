@@ -189,7 +189,8 @@ export class Tensor implements View {
   tanh(): Tensor { return O.tanh(this); }
   sigmoid(): Tensor { return O.sigmoid(this); }
   relu(): Tensor { return O.relu(this); }
-  gelu(): Tensor { return O.gelu(this); }
+  gelu(opts?: { approximate?: 'none' | 'tanh' }): Tensor { return O.gelu(this, opts); }
+  erf(): Tensor { return O.erf(this); }
   silu(): Tensor { return O.silu(this); }
   softplus(): Tensor { return O.softplus(this); }
   square(): Tensor { return O.square(this); }

@@ -25,6 +25,8 @@ describe('gradcheck: unary', () => {
     ['sigmoid', (x) => x.sigmoid(), () => r(3, 4)],
     ['relu', (x) => x.relu(), away],
     ['gelu', (x) => x.gelu(), () => r(3, 4)],
+    ['gelu tanh', (x) => x.gelu({ approximate: 'tanh' }), () => r(3, 4)],
+    ['erf', (x) => x.erf(), () => r(3, 4)],
     ['silu', (x) => x.silu(), () => r(3, 4)],
     ['softplus', (x) => x.softplus(), () => r(3, 4)],
     ['square', (x) => x.square(), () => r(3, 4)],

@@ -54,6 +54,7 @@ const unaryUlp: [string, number, (d: Dev) => pg.Tensor][] = [
   ['sigmoid', 3, (d) => d.randn([40, 25], 5)],
   ['silu', 4, (d) => d.randn([40, 25], 5)],
   ['softplus', 3, (d) => d.randn([40, 25], 5)],
+  ['erf', 1, (d) => d.randn([40, 25], 2)],
 ];
 
 export const CASES: Case[] = [
@@ -85,7 +86,11 @@ export const CASES: Case[] = [
   ...unaryUlp.map(([op, ulp, make]): Case => ({ name: `${op}`, tol: { ulp }, run: (d) => (make(d) as any)[op]() })),
   // gelu: float32 rounding of the argument 2z = 2c(x + 0.044715 x^3) costs about |2z| ulp (measured 15 here); below x = -5 the
   // CPU's own double formula (1 + tanh z) underflows to 0 while the true value is ~1e-16: `tiny` covers that.
-  { name: 'gelu', tol: { ulp: 32, tiny: 1e-12 }, run: (d) => d.randn([40, 25], 2).gelu() },
+  { name: 'gelu tanh', tol: { ulp: 32, tiny: 1e-12 }, run: (d) => d.randn([40, 25], 2).gelu({ approximate: 'tanh' }) },
+  // exact gelu = (x/2)(1 + erf(x/√2)): erf within 1 ulp, then 1 + erf cancels for x < 0 (below x = -5.4 float32
+  // erf is -1 and the result 0 on both backends); `tiny` covers the cancellation near there.
+  { name: 'gelu (erf)', tol: { ulp: 8, tiny: 1e-6 }, run: (d) => d.randn([40, 25], 2).gelu() },
+  { name: 'erf special values', tol: 'exact', run: (d) => d.t([0, -0, Infinity, -Infinity, NaN, 4, -4, 3.92, 100]).erf() },
   { name: 'pow real exponents', tol: { ulp: 16 }, run: (d) => d.rand([20, 20], 0.1, 10).pow(d.rand([20], -3, 3)) },
   { name: 'pow negative base, integer exponent', tol: { ulp: 8 }, run: (d) => d.rand([4, 5], -4, -0.25).pow(d.t([-3, -2, 3, 4, 5])) },
   { name: 'transcendentals at extremes', tol: { ulp: 2 }, run: (d) => { const x = d.t([0, -0, 1e-30, -1e-30, 88, -88, 100, -100, 1e-6, 20, -20, Infinity, -Infinity, NaN]); return [x.exp(), x.tanh(), x.sigmoid(), x.softplus(), x.expm1()]; } },
@@ -141,4 +146,13 @@ export const CASES: Case[] = [
   { name: 'unfold / conv2d', tol: { rel: 1e-5 }, run: (d) => { const x = d.randn([2, 3, 9, 8]); return [pg.unfold(x, [3, 2], { stride: [2, 1], padding: 1, dilation: [1, 2] }), pg.conv2d(x, d.randn([4, 3, 3, 3]), d.randn([4]), { padding: 1 }), pg.conv2d(x, d.randn([6, 1, 2, 2]), null, { groups: 3, stride: 2 })]; } },
   { name: 'pooling', tol: 'exact', run: (d) => { const x = d.randn([2, 3, 8, 8]); return [pg.maxPool2d(x, 2), pg.maxPool2d(x, 3, { stride: 2, padding: 1 })]; } },
   { name: 'avgPool2d', tol: { rel: 1e-6 }, run: (d) => pg.avgPool2d(d.randn([2, 3, 8, 8]), 2) },
+  { name: 'pooling ceilMode, returnIndices, countIncludePad false', tol: { rel: 1e-6 }, run: (d) => {
+    const x = d.randn([2, 3, 8, 9]);
+    const r = pg.maxPool2d(x, 3, { stride: 2, padding: 1, ceilMode: true, returnIndices: true });
+    return [r.values, r.indices, pg.avgPool2d(x, 3, { stride: 2, padding: 1, ceilMode: true, countIncludePad: false })];
+  } },
+  { name: 'maxUnpool2d (repeated indices)', tol: 'exact', run: (d) => {
+    const r = pg.maxPool2d(d.randn([2, 2, 6, 6]).mul(2).int().float(), 3, { stride: 1, padding: 1, returnIndices: true });
+    return pg.maxUnpool2d(r.values, r.indices, 3, { stride: 1, padding: 1 });
+  } },
 ];

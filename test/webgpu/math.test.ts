@@ -29,6 +29,7 @@ const SWEEPS: [string, Float32Array, number][] = [
   ['sin', grid(-12000, 12000), 2], ['sin', grid(-4, 4), 2], ['cos', grid(-12000, 12000), 2], ['cos', grid(-4, 4), 2],
   ['tanh', grid(-10, 10), 2], ['tanh', grid(-0.6, 0.6), 2],
   ['sqrt', grid(1e-38, 3e38, true), 0], ['rsqrt', grid(1e-30, 1e30, true), 2], ['reciprocal', grid(1e-37, 1e37, true), 0],
+  ['erf', grid(-5, 5), 1], ['erf', grid(1e-30, 1, true), 1],
   ['sigmoid', grid(-30, 30), 3], ['softplus', grid(-30, 30), 3], ['silu', grid(-30, 30), 4],
 ];
 

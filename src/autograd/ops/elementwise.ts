@@ -8,6 +8,7 @@ import { broadcastShapes, broadcastStrides } from '../shape.js';
 import { forEachRow } from '../cpu/strided.js';
 import { asTensor, deviceOf, disposeMade, runOp, scoped } from './core.js';
 import { sumTo } from './reduce.js';
+import { erf64 } from '../cpu/erf.js';
 
 // ---------------------------------------------------------------- unary
 const GELU_C = Math.sqrt(2 / Math.PI);
@@ -70,6 +71,10 @@ export const UNARY = {
       for (; i < n; i++, xi += xs) { const v = x[xi]; y[yi + i] = v > 0 ? v : 0; }
     },
     grad: (dy, { inputs: [x] }) => [where(x.gt(0), dy, 0)] },
+  // erf: the CPU loop calls erf64 (cpu/erf.ts); WGSL's erf is the float32 one in webgpu/math.ts.
+  erf: { kind: 'unary', name: 'erf', wgsl: 'erf(x)',
+    cpu: (x, xi, xs, y, yi, n) => { for (let i = 0; i < n; i++, xi += xs) y[yi + i] = erf64(x[xi]); },
+    grad: (dy, { inputs: [x] }) => [dy.mul(x.square().neg().exp().mul(2 / Math.sqrt(Math.PI)))] },
   // GELU with the tanh approximation (as GPT-2 and PyTorch's approximate='tanh').
   // WGSL: 0.5 (1 + tanh z) = 1 / (1 + e^(-2z)), which does not cancel for negative x in float32.
   gelu: { kind: 'unary', name: 'gelu', wgsl: `pg_div(x, 1.0 + exp(-2.0 * ${GELU_C} * (x + 0.044715 * x * x * x)))`,
@@ -136,10 +141,29 @@ export const sin = unaryFloat(UNARY.sin);
 export const cos = unaryFloat(UNARY.cos);
 export const tanh = unaryFloat(UNARY.tanh);
 export const sigmoid = unaryFloat(UNARY.sigmoid);
-export const gelu = unaryFloat(UNARY.gelu);
+export const erf = unaryFloat(UNARY.erf);
+const geluTanh = unaryFloat(UNARY.gelu);
 export const silu = unaryFloat(UNARY.silu);
 export const softplus = unaryFloat(UNARY.softplus);
 export const reciprocal = unaryFloat(UNARY.reciprocal);
+
+export interface GeluOpts {
+  /** 'none' (default, as PyTorch): x Φ(x) = x (1 + erf(x / √2)) / 2; 'tanh': GPT-2's approximation. */
+  approximate?: 'none' | 'tanh';
+}
+
+const geluErf = scoped(function gelu(x: Tensor): Tensor {
+  const xf = floatInput(x);
+  return xf.mul(0.5).mul(erf(xf.mul(Math.SQRT1_2)).add(1));
+});
+
+/** GELU: exact (erf) by default, or the tanh approximation with {approximate: 'tanh'}. */
+export function gelu(x: Tensor, opts: GeluOpts = {}): Tensor {
+  const a = opts.approximate ?? 'none';
+  if (a === 'tanh') return geluTanh(x);
+  if (a !== 'none') throw new Error(`gelu: approximate must be 'none' or 'tanh', got ${JSON.stringify(a)}`);
+  return geluErf(x);
+}
 
 export function logicalNot(x: Tensor): Tensor {
   const b = toBoolTensor(x);

@@ -10,7 +10,7 @@ import { cpuBackend } from '../cpu/backend.js';
 import { deviceOf, runOp, scoped } from './core.js';
 import { cast, contiguous } from './elementwise.js';
 import { expand, reshape, slice, unsqueeze } from './shape.js';
-import { arange } from './creation.js';
+import { arange, zeros } from './creation.js';
 
 function checkIndex(op: string, x: Tensor, dim: number, index: Tensor, other?: Tensor): number {
   deviceOf(op, x, index, ...(other ? [other] : []));
@@ -67,8 +67,9 @@ export const SCATTER_ADD: KernelDef<{ dim: number }> = {
   grad: (dy, { inputs: [, index, src], attrs: { dim } }) => [dy, null, src.requiresGrad ? gather(dy, dim, index) : null],
 };
 
+// Not x.mul(0): that is NaN where x is ±inf or NaN.
 function zerosOf(x: Tensor): Tensor {
-  return x.mul(0);
+  return zeros(x.shape, { dtype: x.dtype, device: x.device });
 }
 
 /** out[i][j] = x[index[i][j]][j] (for dim 0), and so on: torch.gather. */

@@ -6,13 +6,21 @@ import type { View } from '../backend.js';
 import type { FloatArray } from '../dtype.js';
 import { fmt, normDim } from '../shape.js';
 import { im2col, col2im, convOutputSize } from '../cpu/conv.js';
-import { noGrad } from '../engine.js';
+import { customOp, noGrad } from '../engine.js';
 import { runOp, scoped } from './core.js';
-import { contiguous, where } from './elementwise.js';
-import { logsumexp, max, mean, sum } from './reduce.js';
+import { cast, contiguous, where } from './elementwise.js';
+import { argmax, logsumexp, max, sum } from './reduce.js';
 import { matmul } from './matmul.js';
-import { pad, reshape } from './shape.js';
-import { bernoulli, type RandOpts } from './creation.js';
+import { cat, pad, reshape, slice } from './shape.js';
+import { arange, bernoulli, full, tensor, zeros, type RandOpts } from './creation.js';
+import { argsort, gather, scatterAdd } from './indexing.js';
+import type { Device } from '../backend.js';
+import type { DType } from '../dtype.js';
+
+/** A constant tensor from host data on `device`. */
+function tensorOf(data: Int32Array | Float64Array, device: Device, dtype?: DType): Tensor {
+  return tensor(data, { dtype: dtype ?? (data instanceof Int32Array ? 'int32' : 'float64'), device });
+}
 
 export const softmax = scoped(function softmax(x: Tensor, dim = -1): Tensor {
   const d = normDim('softmax', dim, x.rank);
@@ -114,29 +122,179 @@ export const conv2d = scoped(function conv2d(x: Tensor, weight: Tensor, bias?: T
   return y;
 });
 
-function poolCols(x: Tensor, kernelSize: Pair, opts: ConvOpts, padValue: number): { cols: Tensor; outH: number; outW: number } {
-  if (x.rank !== 4) throw new Error(`pool2d: expected input [N, C, H, W], got ${fmt(x.shape)}`);
-  const k = pair(kernelSize);
-  const stride = pair(opts.stride ?? k);
-  const padding = pair(opts.padding ?? 0);
-  const [N, C] = x.shape;
-  // Pad explicitly so max pooling sees -inf (not im2col's zeros) outside the image.
-  const xp = padding[0] || padding[1] ? pad(x, [padding[1], padding[1], padding[0], padding[0]], padValue) : x;
-  const cols = unfold(xp, k, { stride, dilation: opts.dilation });
-  const outH = convOutputSize(xp.shape[2], k[0], stride[0], 0, pair(opts.dilation ?? 1)[0]);
-  const outW = cols.shape[2] / outH;
-  return { cols: reshape(cols, [N, C, k[0] * k[1], cols.shape[2]]), outH, outW };
+export interface MaxPoolOpts extends ConvOpts {
+  /** Round the output size up (PyTorch's ceil_mode): a last, partial window where one starts inside the input or its left padding. */
+  ceilMode?: boolean;
+  /** Also return the argmax of each window as a flat index into its input plane (h * W + w): {values, indices}. */
+  returnIndices?: boolean;
 }
 
-export const maxPool2d = scoped(function maxPool2d(x: Tensor, kernelSize: Pair, opts: ConvOpts = {}): Tensor {
-  const { cols, outH, outW } = poolCols(x, kernelSize, opts, -Infinity);
-  return reshape(max(cols, 2), [x.shape[0], x.shape[1], outH, outW]);
+export interface AvgPoolOpts {
+  stride?: Pair;
+  padding?: Pair;
+  ceilMode?: boolean;
+  /** Count padded zeros in each window's average (default true, as PyTorch); false: only the input's elements. */
+  countIncludePad?: boolean;
+  /** Divide every window sum by this instead. */
+  divisorOverride?: number | null;
+}
+
+interface Pool1d { k: number; s: number; p: number; d: number; out: number; extra: number }
+
+/** One spatial dim of a pooling window: output size (PyTorch's rule) and the extra right padding ceilMode needs. */
+function poolDim(op: string, size: number, k: number, s: number, p: number, d: number, ceil: boolean): Pool1d {
+  for (const [name, v, min] of [['kernelSize', k, 1], ['stride', s, 1], ['dilation', d, 1], ['padding', p, 0]] as const)
+    if (!Number.isInteger(v) || v < min) throw new Error(`${op}: ${name} must be an integer >= ${min}, got ${v}`);
+  const span = d * (k - 1) + 1;
+  if (2 * p > k) throw new Error(`${op}: padding ${p} must be at most half the kernel size ${k} (as PyTorch)`);
+  const num = size + 2 * p - span;
+  let out = (ceil ? Math.ceil(num / s) : Math.floor(num / s)) + 1;
+  // A window must start inside the input or its left padding.
+  if (ceil && (out - 1) * s >= size + p) out--;
+  if (out <= 0) throw new Error(`${op}: kernel span ${span} does not fit input size ${size} with padding ${p}`);
+  return { k, s, p, d, out, extra: Math.max(0, (out - 1) * s + span - (size + 2 * p)) };
+}
+
+function poolGeometry(op: string, x: Tensor, kernelSize: Pair, opts: { stride?: Pair; padding?: Pair; dilation?: Pair; ceilMode?: boolean }): [Pool1d, Pool1d] {
+  if (x.rank !== 4) throw new Error(`${op}: expected input [N, C, H, W], got ${fmt(x.shape)}`);
+  if (x.dtype !== 'float32' && x.dtype !== 'float64') throw new Error(`${op}: expected a float tensor, got ${x.dtype}`);
+  const k = pair(kernelSize), stride = pair(opts.stride ?? k), padding = pair(opts.padding ?? 0), dilation = pair(opts.dilation ?? 1);
+  return [0, 1].map((i) => poolDim(op, x.shape[2 + i], k[i], stride[i], padding[i], dilation[i], opts.ceilMode ?? false)) as [Pool1d, Pool1d];
+}
+
+/** The windows as columns [N, C, kh*kw, outH*outW], the input padded with padValue (explicitly, so max pooling sees -inf). */
+function poolCols(x: Tensor, [h, w]: [Pool1d, Pool1d], padValue: number): Tensor {
+  const xp = h.p || w.p || h.extra || w.extra ? pad(x, [w.p, w.p + w.extra, h.p, h.p + h.extra], padValue) : x;
+  const cols = unfold(xp, [h.k, w.k], { stride: [h.s, w.s], dilation: [h.d, w.d] });
+  return reshape(cols, [x.shape[0], x.shape[1], h.k * w.k, h.out * w.out]);
+}
+
+/**
+ * For window slot j and output position l, the flat input index (row * W + col) of that element; a
+ * padded slot names the window's first input element (what PyTorch reports when nothing beats -inf).
+ */
+function windowIndexTable([h, w]: [Pool1d, Pool1d], H: number, W: number): Int32Array {
+  const K = h.k * w.k, L = h.out * w.out;
+  const t = new Int32Array(K * L);
+  for (let oh = 0; oh < h.out; oh++)
+    for (let ow = 0; ow < w.out; ow++) {
+      const l = oh * w.out + ow, r0 = oh * h.s - h.p, c0 = ow * w.s - w.p;
+      let first = -1;
+      for (let j = 0; j < K; j++) {
+        const r = r0 + Math.floor(j / w.k) * h.d, c = c0 + (j % w.k) * w.d;
+        const inside = r >= 0 && r < H && c >= 0 && c < W;
+        if (inside && first < 0) first = r * W + c;
+        t[j * L + l] = inside ? r * W + c : -1;
+      }
+      for (let j = 0; j < K; j++) if (t[j * L + l] < 0) t[j * L + l] = first;
+    }
+  return t;
+}
+
+/**
+ * Max pooling over [N, C, H, W] (torch.nn.functional.max_pool2d). The gradient goes to each
+ * window's first maximum (NaN counts as the maximum), as PyTorch's.
+ */
+export function maxPool2d(x: Tensor, kernelSize: Pair, opts?: MaxPoolOpts & { returnIndices?: false }): Tensor;
+export function maxPool2d(x: Tensor, kernelSize: Pair, opts: MaxPoolOpts & { returnIndices: true }): { values: Tensor; indices: Tensor };
+export function maxPool2d(x: Tensor, kernelSize: Pair, opts: MaxPoolOpts): Tensor | { values: Tensor; indices: Tensor };
+export function maxPool2d(x: Tensor, kernelSize: Pair, opts: MaxPoolOpts = {}): Tensor | { values: Tensor; indices: Tensor } {
+  return maxPoolImpl(x, kernelSize, opts);
+}
+
+const maxPoolImpl = scoped(function maxPool2d(x: Tensor, kernelSize: Pair, opts: MaxPoolOpts): Tensor | { values: Tensor; indices: Tensor } {
+  const geo = poolGeometry('maxPool2d', x, kernelSize, opts);
+  const [N, C, H, W] = x.shape, [h, w] = geo;
+  const cols = poolCols(x, geo, -Infinity);
+  const arg = argmax(cols, 2, true); // [N, C, 1, L]
+  const values = reshape(gather(cols, 2, arg), [N, C, h.out, w.out]);
+  if (!opts.returnIndices) return values;
+  const L = h.out * w.out;
+  const table = tensorOf(windowIndexTable(geo, H, W), x.device);
+  const slot = arg.mul(L).add(arange(L, { device: x.device, dtype: 'int32' })); // j * L + l
+  const indices = reshape(gather(table, 0, reshape(slot, [-1])), [N, C, h.out, w.out]);
+  return { values, indices };
 });
 
-/** Average pooling; padded zeros count in the average (PyTorch's count_include_pad=True). */
-export const avgPool2d = scoped(function avgPool2d(x: Tensor, kernelSize: Pair, opts: ConvOpts = {}): Tensor {
-  const { cols, outH, outW } = poolCols(x, kernelSize, opts, 0);
-  return reshape(mean(cols, 2), [x.shape[0], x.shape[1], outH, outW]);
+/**
+ * Average pooling over [N, C, H, W] (torch.nn.functional.avg_pool2d). Each window's divisor is, as in
+ * PyTorch, its size clipped to the padded input (countIncludePad, the default) or to the input
+ * itself, or divisorOverride.
+ */
+export const avgPool2d = scoped(function avgPool2d(x: Tensor, kernelSize: Pair, opts: AvgPoolOpts = {}): Tensor {
+  if ('dilation' in opts) throw new Error('avgPool2d: has no dilation (as PyTorch)');
+  const geo = poolGeometry('avgPool2d', x, kernelSize, opts);
+  const [N, C, H, W] = x.shape, [h, w] = geo;
+  const sums = sum(poolCols(x, geo, 0), 2); // [N, C, L]
+  const dv = opts.divisorOverride;
+  if (dv !== undefined && dv !== null) {
+    if (!(Number.isInteger(dv) && dv > 0)) throw new Error(`avgPool2d: divisorOverride must be a positive integer, got ${dv}`);
+    return reshape(sums.div(dv), [N, C, h.out, w.out]);
+  }
+  const include = opts.countIncludePad ?? true;
+  // Window extent along one dim: [start, end) clipped to the padded input, then (for counting only the input) to the input.
+  const counts = (g: Pool1d, size: number) => Array.from({ length: g.out }, (_, o) => {
+    const start = o * g.s - g.p, end = Math.min(start + g.k, size + g.p);
+    return include ? end - start : Math.min(end, size) - Math.max(start, 0);
+  });
+  const ch = counts(h, H), cw = counts(w, W);
+  const div = ch.flatMap((a) => cw.map((b) => a * b));
+  const uniform = div.every((v) => v === div[0]);
+  const y = uniform ? sums.div(div[0]) : sums.div(tensorOf(Float64Array.from(div), x.device, x.dtype));
+  return reshape(y, [N, C, h.out, w.out]);
+});
+
+export interface MaxUnpoolOpts {
+  stride?: Pair;
+  padding?: Pair;
+  /** Output size [H, W] (or [N, C, H, W]); default (in - 1) * stride - 2 * padding + kernelSize per dim. */
+  outputSize?: number[];
+}
+
+/**
+ * Writes x [N, C, L] to positions idx [N, C, L] of `plane` [N, C, P] zeros. Where indices repeat, the
+ * last input stays (PyTorch writes them in order); the gradient of x is the output gradient at its
+ * index, as PyTorch's.
+ */
+const scatterLast = customOp({
+  name: 'maxUnpool2d',
+  forward: (x, idx, plane) => {
+    const [N, C, L] = idx.shape;
+    const order = argsort(idx, 2); // stable: equal indices stay in input order
+    const sorted = gather(idx, 2, order);
+    const next = cat([slice(sorted, 2, 1, L), full([N, C, 1], -1, { dtype: 'int32', device: x.device })], 2);
+    const lastSorted = cast(sorted.ne(next), x.dtype); // 1 where the next sorted index differs
+    const isLast = scatterAdd(zeros(x.shape, { dtype: x.dtype, device: x.device }), 2, order, lastSorted); // undo the sort
+    return scatterAdd(plane, 2, idx, where(isLast.gt(0), x, 0));
+  },
+  backward: (dy, { inputs: [, idx] }) => [gather(dy, 2, idx), null, null],
+});
+
+/**
+ * The partial inverse of maxPool2d (torch.nn.functional.max_unpool2d): zeros of the output size with
+ * x[n, c, i] placed at flat position indices[n, c, i] of each plane (the last of them where indices
+ * repeat, as PyTorch on the CPU). Each input's gradient is the output's gradient at its index.
+ */
+export const maxUnpool2d = scoped(function maxUnpool2d(x: Tensor, indices: Tensor, kernelSize: Pair, opts: MaxUnpoolOpts = {}): Tensor {
+  if (x.rank !== 4) throw new Error(`maxUnpool2d: expected input [N, C, H, W], got ${fmt(x.shape)}`);
+  if (indices.dtype !== 'int32' || indices.shape.join() !== x.shape.join())
+    throw new Error(`maxUnpool2d: indices must be int32 of the input's shape ${fmt(x.shape)}, got ${fmt(indices.shape)} ${indices.dtype}`);
+  const k = pair(kernelSize), stride = pair(opts.stride ?? k), padding = pair(opts.padding ?? 0);
+  const [N, C, H, W] = x.shape;
+  let size = [(H - 1) * stride[0] - 2 * padding[0] + k[0], (W - 1) * stride[1] - 2 * padding[1] + k[1]];
+  if (opts.outputSize) {
+    const o = opts.outputSize.slice(-2);
+    if (o.length !== 2 || !o.every((v) => Number.isInteger(v) && v > 0)) throw new Error(`maxUnpool2d: outputSize must end in [H, W], got ${fmt(opts.outputSize)}`);
+    size = o;
+  }
+  const plane = zeros([N, C, size[0] * size[1]], { dtype: x.dtype, device: x.device });
+  let out: Tensor;
+  try {
+    out = scatterLast(reshape(x, [N, C, H * W]), reshape(indices, [N, C, H * W]), plane);
+  } catch (e) {
+    throw new Error(`maxUnpool2d: ${(e as Error).message} (the output plane is ${size[0]}x${size[1]})`);
+  }
+  return reshape(out, [N, C, size[0], size[1]]);
 });
 
 /** Inverted dropout: zeroes each element with probability p and scales the rest by 1/(1-p). */
@@ -145,4 +303,27 @@ export const dropout = scoped(function dropout(x: Tensor, p = 0.5, opts: RandOpt
   if (opts.training === false || p === 0) return x;
   const mask = bernoulli(1 - p, x.shape, { generator: opts.generator, device: x.device, dtype: x.dtype });
   return x.mul(mask).div(1 - p);
+});
+
+/** Zeroes whole channels (all `spatial` trailing dims at once) with probability p, scaling the rest by 1/(1-p). */
+function channelDropout(op: string, x: Tensor, p: number, spatial: number, opts: RandOpts & { training?: boolean }): Tensor {
+  if (!(p >= 0 && p < 1)) throw new Error(`${op}: p must be in [0, 1), got ${p}`);
+  if (x.rank !== spatial + 1 && x.rank !== spatial + 2) {
+    const dims = spatial === 1 ? ['L'] : ['H', 'W'];
+    throw new Error(`${op}: expected input [N, C, ${dims.join(', ')}] or [C, ${dims.join(', ')}], got ${fmt(x.shape)}`);
+  }
+  if (opts.training === false || p === 0) return x;
+  const shape = x.shape.map((d, i) => (i < x.rank - spatial ? d : 1));
+  const mask = bernoulli(1 - p, shape, { generator: opts.generator, device: x.device, dtype: x.dtype });
+  return x.mul(mask).div(1 - p);
+}
+
+/** Channel dropout (torch.nn.functional.dropout1d) of [N, C, L] (or an unbatched [C, L]). */
+export const dropout1d = scoped(function dropout1d(x: Tensor, p = 0.5, opts: RandOpts & { training?: boolean } = {}): Tensor {
+  return channelDropout('dropout1d', x, p, 1, opts);
+});
+
+/** Channel dropout (torch.nn.functional.dropout2d) of [N, C, H, W] (or an unbatched [C, H, W]). */
+export const dropout2d = scoped(function dropout2d(x: Tensor, p = 0.5, opts: RandOpts & { training?: boolean } = {}): Tensor {
+  return channelDropout('dropout2d', x, p, 2, opts);
 });
