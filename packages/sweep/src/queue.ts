@@ -8,11 +8,10 @@ import type { Job, Queue, QueueEvents } from 'bullmq';
 import type { Redis } from 'ioredis';
 import {
   fromJson,
-  makeReport,
-  NAME_RE,
+  jobBook,
   validateResult,
   type ExperimentReport,
-  type Experiment,
+  type JobInfo,
   type RunnerEvent,
   type RunnerOptions,
   type SeedRun,
@@ -56,8 +55,8 @@ export async function openQueue(url: string, qopts: QueueOptions = {}): Promise<
 const sleep = (ms: number): Promise<void> => new Promise((r) => setTimeout(r, ms));
 
 async function runOnQueue(addr: QueueAddress, opts: RunnerOptions, qopts: QueueOptions, log: (line: string) => void): Promise<ExperimentReport[]> {
-  for (const e of opts.experiments) if (!NAME_RE.test(e.name)) throw new Error(`experiment name ${JSON.stringify(e.name)}: use letters, digits, '-' and '_'`);
-  if (!opts.seeds.length) throw new Error('runOnQueue: no seeds');
+  // The same bookkeeping as a local run: --resume, the events, a report when an experiment's last seed is in.
+  const book = jobBook(opts, 'runOnQueue');
   const { Queue, QueueEvents } = await import('bullmq');
   const attempts = qopts.attempts ?? DEFAULT_ATTEMPTS;
   const code = codeVersion();
@@ -77,70 +76,40 @@ async function runOnQueue(addr: QueueAddress, opts: RunnerOptions, qopts: QueueO
   queue.on('error', () => {});
   events.on('error', () => {});
   const emit = (e: RunnerEvent): void => opts.onEvent?.(e);
-
-  // Bookkeeping as in runExperiments: an experiment's report is made when its last seed is in.
-  const runs = new Map<string, SeedRun[]>();
-  const started = new Map<string, number>();
-  const resumed = new Map<string, number[]>();
-  const reports = new Map<string, ExperimentReport>();
-  const record = (exp: Experiment, run: SeedRun): void => {
-    const list = runs.get(exp.name) ?? [];
-    list.push(run);
-    runs.set(exp.name, list);
-    if (list.length !== opts.seeds.length) return;
-    list.sort((a, b) => opts.seeds.indexOf(a.seed) - opts.seeds.indexOf(b.seed));
-    const ctx: Parameters<typeof makeReport>[2] = { mode: opts.mode, device: opts.device, seeds: opts.seeds, seconds: (performance.now() - (started.get(exp.name) ?? performance.now())) / 1000 };
-    if (resumed.has(exp.name)) ctx.resumedSeeds = resumed.get(exp.name)!;
-    const report = makeReport(exp, list, ctx);
-    reports.set(exp.name, report);
-    emit({ type: 'report', report });
-  };
+  const dataOf = (job: JobInfo): JobData => ({ ...job, code });
+  const enqueue = (job: JobInfo): Promise<unknown> =>
+    // Adding an id that is already there changes nothing (BullMQ keeps the first job).
+    queue.add('run', dataOf(job), {
+      jobId: jobId(dataOf(job)),
+      attempts,
+      backoff: { type: 'fixed', delay: RETRY_DELAY_MS },
+      removeOnComplete: { age: KEEP_SECONDS },
+      removeOnFail: { age: KEEP_SECONDS },
+    });
 
   interface Pending {
-    exp: Experiment;
-    seed: number;
+    job: JobInfo;
     /** The worker now running it, once it is seen running. */
     runningOn?: string;
   }
   const pending = new Map<string, Pending>();
   let reused = 0;
   let retried = 0;
-  for (const exp of opts.experiments) {
-    for (const seed of opts.seeds) {
-      const done = opts.completed?.(exp.name, seed);
-      if (done) {
-        // From the output folder (--resume): not enqueued at all.
-        if (!started.has(exp.name)) started.set(exp.name, performance.now());
-        resumed.set(exp.name, [...(resumed.get(exp.name) ?? []), seed]);
-        emit({ type: 'resumed', experiment: exp.name, seed, run: done });
-        record(exp, done);
-        continue;
+  for (const job of book.todo) {
+    const id = jobId(dataOf(job));
+    await enqueue(job);
+    const state = await queue.getJobState(id);
+    if (state === 'completed') reused++;
+    else if (state === 'failed') {
+      // Failed in an earlier sweep: give it its tries again.
+      try {
+        await (await queue.getJob(id))?.retry('failed', { resetAttemptsMade: true, resetAttemptsStarted: true });
+        retried++;
+      } catch {
+        // another sweep retried it a moment ago
       }
-      const data: JobData = { experiment: exp.name, seed, seeds: opts.seeds, mode: opts.mode, device: opts.device, code };
-      const id = jobId(data);
-      // Adding an id that is already there changes nothing (BullMQ keeps the first job).
-      await queue.add('run', data, {
-        jobId: id,
-        attempts,
-        backoff: { type: 'fixed', delay: RETRY_DELAY_MS },
-        removeOnComplete: { age: KEEP_SECONDS },
-        removeOnFail: { age: KEEP_SECONDS },
-      });
-      const state = await queue.getJobState(id);
-      if (state === 'completed') reused++;
-      else if (state === 'failed') {
-        // Failed in an earlier sweep: give it its tries again.
-        const job = await queue.getJob(id);
-        try {
-          await job?.retry('failed', { resetAttemptsMade: true, resetAttemptsStarted: true });
-          retried++;
-        } catch {
-          // another sweep retried it a moment ago
-        }
-      }
-      pending.set(id, { exp, seed });
-      if (!started.has(exp.name)) started.set(exp.name, performance.now());
     }
+    pending.set(id, { job });
   }
   const total = pending.size;
   log(
@@ -155,29 +124,30 @@ async function runOnQueue(addr: QueueAddress, opts: RunnerOptions, qopts: QueueO
     wake?.();
     wake = null;
   };
-  const jobOf = (id: string): Pending | undefined => pending.get(id);
-  const startJob = (id: string, p: Pending, worker: string | undefined): void => {
+  /** Shows the job as running on `worker` (again, when another worker took it over). */
+  const running = (p: Pending, worker: string | undefined): void => {
     const on = worker ?? 'a worker';
     if (p.runningOn === on) return;
     p.runningOn = on;
-    emit({ type: 'start', experiment: p.exp.name, seed: p.seed });
-    emit({ type: 'progress', experiment: p.exp.name, seed: p.seed, fraction: 0, message: `on ${on}` });
+    book.start(p.job);
+    emit({ type: 'progress', experiment: p.job.experiment, seed: p.job.seed, fraction: 0, message: `on ${on}` });
   };
   events.on('active', ({ jobId: id }) => {
-    const p = jobOf(id);
+    const p = pending.get(id);
     if (!p) return;
     void queue
       .getJob(id)
-      .then((job) => startJob(id, p, job?.processedBy))
+      .then((job) => running(p, job?.processedBy))
       .catch(() => {});
   });
   events.on('progress', ({ jobId: id, data }) => {
-    const p = jobOf(id);
+    const p = pending.get(id);
     if (!p || typeof data !== 'object' || data === null) return;
     const d = data as Partial<JobProgress>;
     if (typeof d.fraction !== 'number') return;
-    if (typeof d.worker === 'string') startJob(id, p, d.worker);
-    emit({ type: 'progress', experiment: p.exp.name, seed: p.seed, fraction: Math.min(1, Math.max(0, d.fraction)), message: `${d.message ?? ''} · ${d.worker ?? ''}`.replace(/^ · | · $/g, '') });
+    if (typeof d.worker === 'string') running(p, d.worker);
+    const message = [d.message, d.worker].filter((x) => typeof x === 'string' && x !== '').join(' · ');
+    emit({ type: 'progress', experiment: p.job.experiment, seed: p.job.seed, fraction: Math.min(1, Math.max(0, d.fraction)), message });
   });
   events.on('completed', poke);
   events.on('failed', poke);
@@ -185,9 +155,8 @@ async function runOnQueue(addr: QueueAddress, opts: RunnerOptions, qopts: QueueO
 
   const finish = (id: string, p: Pending, run: SeedRun): void => {
     pending.delete(id);
-    if (p.runningOn === undefined) emit({ type: 'start', experiment: p.exp.name, seed: p.seed });
-    emit({ type: 'end', experiment: p.exp.name, seed: p.seed, run });
-    record(p.exp, run);
+    if (p.runningOn === undefined) book.start(p.job); // finished by an earlier sweep, or too fast to be seen
+    book.end(p.job, run);
   };
 
   const pollMs = qopts.pollMs ?? 1000;
@@ -201,19 +170,15 @@ async function runOnQueue(addr: QueueAddress, opts: RunnerOptions, qopts: QueueO
         if (state === 'completed' || state === 'failed') {
           const job = await queue.getJob(id);
           if (!job) continue; // removed meanwhile: it is re-added below
-          finish(id, p, state === 'completed' ? runFromOutput(job, p.seed, addr) : runFromFailure(job, p.seed, attempts));
+          finish(id, p, state === 'completed' ? runFromOutput(job, p.job.seed, addr) : runFromFailure(job, p.job.seed, attempts));
           lastActivity = performance.now();
         } else if (state === 'active') {
           anyRunning = true;
-          if (p.runningOn === undefined) {
-            const job = await queue.getJob(id);
-            startJob(id, p, job?.processedBy);
-          }
+          if (p.runningOn === undefined) running(p, (await queue.getJob(id))?.processedBy);
         } else if (state === 'unknown') {
           // Gone from the queue (removed by hand, or Redis lost it): enqueue it again.
-          const data: JobData = { experiment: p.exp.name, seed: p.seed, seeds: opts.seeds, mode: opts.mode, device: opts.device, code };
-          await queue.add('run', data, { jobId: id, attempts, backoff: { type: 'fixed', delay: RETRY_DELAY_MS }, removeOnComplete: { age: KEEP_SECONDS }, removeOnFail: { age: KEEP_SECONDS } });
-          log(`queue: ${p.exp.name} seed ${p.seed} was no longer on the queue; enqueued it again`);
+          await enqueue(p.job);
+          log(`queue: ${p.job.experiment} seed ${p.job.seed} was no longer on the queue; enqueued it again`);
         }
       }
       if (!pending.size) break;
@@ -240,7 +205,7 @@ async function runOnQueue(addr: QueueAddress, opts: RunnerOptions, qopts: QueueO
     client.disconnect();
     eventsClient.disconnect();
   }
-  return opts.experiments.map((e) => reports.get(e.name)!);
+  return book.reports();
 }
 
 /** A completed job's SeedRun, from its stored JSON; a malformed answer becomes an error. */

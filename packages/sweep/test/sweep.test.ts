@@ -295,6 +295,12 @@ describe.skipIf(!!why)('sweeps on a real Redis queue', { timeout: 180_000 }, () 
       expect(rep.runs[0]!.worker).toMatch(/^w[23]$/);
       expect(w2.count(/\[slow seed=0\] started/) + w3.count(/\[slow seed=0\] started/)).toBeGreaterThanOrEqual(1);
       expect(readdirSync(join(out, 'slow', 'seeds')).sort()).toEqual(['0.json', '1.json']);
+      // --resume takes the results from the output folder: nothing goes on the queue.
+      const resumed = new Sink();
+      expect(await sweep(['--paper', 'slow', '--seeds', '0,1', '--out', out, '--resume'], resumed), resumed.text).toBe(0);
+      expect(resumed.text).toMatch(/\[slow seed=1\] from the earlier run in .* \(--resume\)/);
+      expect(resumed.text).toMatch(/queue: 0 job\(s\) on papergrad-cpu/);
+      expect(readJson<ExperimentReport>(join(out, 'slow', 'results.json')).resumedSeeds).toEqual([0, 1]);
     });
 
     it('a job that throws is tried 3 times, then reported failed with its error; a first-try failure is retried once', async () => {
