@@ -1,4 +1,4 @@
-"""Fits the float32 erf polynomials of src/autograd/webgpu/math.ts (ERF_P, ERF_R).
+"""Fits the erf polynomials ERF_P, ERF_R of src/autograd/math.ts (the CPU evaluates them in double, the WGSL library in float32).
 
 Weighted minimax by Lawson iteration in float64 against 30-digit mpmath references:
   |x| < 1:      erf(x) = x + x * P(x^2), P fitted to erf(x)/x - 1 (relative error)

@@ -2,7 +2,7 @@
 // respect to inputs and parameters), and the initialisers.
 import { afterAll, describe, expect, it, vi } from 'vitest';
 import * as pg from '../../src/index.js';
-import { erf64 } from '../../src/autograd/cpu/erf.js';
+import { erf64 } from '../../src/autograd/math.js';
 import { Module, withTensors } from '../../src/nn/module.js';
 import {
   BatchNorm1d, BatchNorm2d, Conv2d, Dropout, Embedding, GELU, Identity, LayerNorm, LeakyReLU, Linear, MLP, ModuleList, ReLU, RMSNorm,

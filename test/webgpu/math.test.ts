@@ -1,8 +1,8 @@
 // Dense sweeps of the WGSL float32 math library (src/autograd/webgpu/math.ts) against the CPU
-// backend: 2^18 points per range, largest ulp distance asserted (and printed).
+// backend (src/autograd/math.ts, within 1 ulp of the exact values): 2^18 points per range, largest ulp distance asserted (and printed).
 import { afterAll, describe, expect, it } from 'vitest';
 import * as pg from '../../src/index.js';
-import { ulpDistance } from './compare.js';
+import { ulpDistance } from '../helpers/optable.js';
 import { setupWebGPU } from './setup.js';
 
 const gpu = await setupWebGPU();

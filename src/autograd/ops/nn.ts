@@ -1,21 +1,15 @@
 // Neural-network primitives. unfold/fold (im2col and its adjoint) are the kernels; softmax,
 // conv2d, pooling and dropout are compositions of primitives.
 import { Tensor } from '../tensor.js';
-import type { KernelDef } from '../opdef.js';
-import type { View } from '../backend.js';
-import type { FloatArray } from '../dtype.js';
-import { fmt, normDim } from '../shape.js';
-import { im2col, col2im, convOutputSize } from '../cpu/conv.js';
-import { customOp, noGrad } from '../engine.js';
-import { runOp, scoped } from './core.js';
-import { cast, contiguous, where } from './elementwise.js';
-import { argmax, logsumexp, max, sum } from './reduce.js';
-import { matmul } from './matmul.js';
-import { cat, pad, reshape, slice } from './shape.js';
-import { arange, bernoulli, full, tensor, zeros, type RandOpts } from './creation.js';
-import { argsort, gather, scatterAdd } from './indexing.js';
+import type { OpDef } from '../opdef.js';
+import { normal } from '../opdef.js';
 import type { Device } from '../backend.js';
 import type { DType } from '../dtype.js';
+import { convOutputSize, fmt, normDim } from '../shape.js';
+import { customOp, noGrad } from '../engine.js';
+import { runOp, scoped } from './core.js';
+import { arange, bernoulli, full, tensor, zeros, type RandOpts } from './creation.js';
+import { cat } from './shape.js';
 
 /** A constant tensor from host data on `device`. */
 function tensorOf(data: Int32Array | Float64Array, device: Device, dtype?: DType): Tensor {
@@ -25,59 +19,56 @@ function tensorOf(data: Int32Array | Float64Array, device: Device, dtype?: DType
 export const softmax = scoped(function softmax(x: Tensor, dim = -1): Tensor {
   const d = normDim('softmax', dim, x.rank);
   const m = noGrad(() => {
-    const mx = max(x, d, true);
-    return where(mx.eq(-Infinity), 0, mx);
+    const mx = x.max(d, true);
+    return mx.maskedFill(mx.eq(-Infinity), 0);
   });
   const e = x.sub(m).exp();
-  return e.div(sum(e, d, true));
+  return e.div(e.sum(d, true));
 });
 
 export const logSoftmax = scoped(function logSoftmax(x: Tensor, dim = -1): Tensor {
   const d = normDim('logSoftmax', dim, x.rank);
-  return x.sub(logsumexp(x, d, true));
+  return x.sub(x.logsumexp(d, true));
 });
 
 type Pair = number | [number, number];
 const pair = (v: Pair): [number, number] => (typeof v === 'number' ? [v, v] : v);
 
-interface UnfoldAttrs {
+export interface UnfoldAttrs {
   C: number; H: number; W: number;
   k: [number, number]; stride: [number, number]; padding: [number, number]; dilation: [number, number];
   outH: number; outW: number;
 }
 
 /** im2col: [N, C, H, W] -> [N, C*kh*kw, outH*outW] (zero padding). */
-export const UNFOLD: KernelDef<UnfoldAttrs> = {
+export const UNFOLD = {
   kind: 'kernel', name: 'unfold',
-  cpu: ([x]: View[], out: View, a) => {
-    const N = x.shape[0], img = a.C * a.H * a.W, cols = a.C * a.k[0] * a.k[1] * a.outH * a.outW;
-    for (let n = 0; n < N; n++)
-      im2col(x.storage.data as FloatArray, x.offset + n * img, a.C, a.H, a.W, a.k[0], a.k[1], a.stride[0], a.stride[1],
-        a.padding[0], a.padding[1], a.dilation[0], a.dilation[1], a.outH, a.outW, out.storage.data as FloatArray, n * cols);
-  },
-  grad: (dy, { attrs }) => [fold(dy, attrs)],
-};
+  grad: (dy, { attrs }) => [foldWith(dy, attrs)],
+  check: { tol: { rel: 1e-5 }, examples: [
+    { note: 'stride, padding, dilation', inputs: [normal([2, 3, 9, 8])], call: (x) => unfold(x, [3, 2], { stride: [2, 1], padding: 1, dilation: [1, 2] }), grad: false },
+    { note: 'small', inputs: [normal([1, 2, 3, 3])], call: (x) => unfold(x, 2, { stride: 1 }).square() },
+    { note: 'conv2d with bias, groups', inputs: [normal([2, 2, 5, 5]), normal([3, 2, 3, 3]), normal([3]), normal([1, 4, 5, 4]), normal([4, 2, 3, 3])],
+      call: (x, w, b, x2, w2) => [conv2d(x, w, b, { stride: 2, padding: 1 }), conv2d(x2, w2, null, { dilation: 2, padding: 2, groups: 2 })] },
+    { note: 'pooling', inputs: [normal([1, 2, 4, 4]), normal([1, 1, 5, 5])], call: (x, y) => [maxPool2d(x, 2), maxPool2d(y, 3, { stride: 2, padding: 1 }), avgPool2d(x, 2, { stride: 1 })] },
+  ] },
+} satisfies OpDef<UnfoldAttrs>;
 
 /** col2im: the adjoint of unfold, summing overlapping patches back into [N, C, H, W]. */
-export const FOLD: KernelDef<UnfoldAttrs> = {
+export const FOLD = {
   kind: 'kernel', name: 'fold',
-  cpu: ([cols]: View[], out: View, a) => {
-    const y = out.storage.data as FloatArray;
-    y.fill(0);
-    const N = out.shape[0], img = a.C * a.H * a.W, len = a.C * a.k[0] * a.k[1] * a.outH * a.outW;
-    for (let n = 0; n < N; n++)
-      col2im(cols.storage.data as FloatArray, cols.offset + n * len, a.C, a.H, a.W, a.k[0], a.k[1], a.stride[0], a.stride[1],
-        a.padding[0], a.padding[1], a.dilation[0], a.dilation[1], a.outH, a.outW, y, n * img);
-  },
   grad: (dy, { attrs }) => [unfoldWith(dy, attrs)],
-};
+  check: { tol: { rel: 1e-5 }, examples: [
+    { note: 'padding, overlapping patches', inputs: [normal([2, 8, 30])], call: (c) => fold(c, [5, 4], 2, { padding: 1 }) },
+    { note: 'stride and dilation', inputs: [normal([1, 12, 12])], call: (c) => fold(c, [7, 6], [2, 3], { stride: [2, 1], dilation: [2, 1] }) },
+  ] },
+} satisfies OpDef<UnfoldAttrs>;
 
 function unfoldWith(x: Tensor, a: UnfoldAttrs): Tensor {
-  return runOp(UNFOLD, [contiguous(x)], [x.shape[0], a.C * a.k[0] * a.k[1], a.outH * a.outW], x.dtype, a);
+  return runOp(UNFOLD, [x.contiguous()], [x.shape[0], a.C * a.k[0] * a.k[1], a.outH * a.outW], x.dtype, a);
 }
 
-function fold(cols: Tensor, a: UnfoldAttrs): Tensor {
-  return runOp(FOLD, [contiguous(cols)], [cols.shape[0], a.C, a.H, a.W], cols.dtype, a);
+function foldWith(cols: Tensor, a: UnfoldAttrs): Tensor {
+  return runOp(FOLD, [cols.contiguous()], [cols.shape[0], a.C, a.H, a.W], cols.dtype, a);
 }
 
 export interface ConvOpts {
@@ -99,6 +90,18 @@ export const unfold = scoped(function unfold(x: Tensor, kernelSize: Pair, opts: 
   return unfoldWith(x, { C, H, W, k, stride, padding, dilation, outH, outW });
 });
 
+/** torch.nn.functional.fold: sums columns [N, C*kh*kw, L] into [N, C, H, W] (the adjoint of unfold). */
+export const fold = scoped(function fold(cols: Tensor, outputSize: Pair, kernelSize: Pair, opts: ConvOpts = {}): Tensor {
+  const k = pair(kernelSize), stride = pair(opts.stride ?? 1), padding = pair(opts.padding ?? 0), dilation = pair(opts.dilation ?? 1);
+  const [H, W] = pair(outputSize);
+  const outH = convOutputSize(H, k[0], stride[0], padding[0], dilation[0]);
+  const outW = convOutputSize(W, k[1], stride[1], padding[1], dilation[1]);
+  if (cols.rank !== 3 || cols.shape[1] % (k[0] * k[1]) !== 0 || cols.shape[2] !== outH * outW)
+    throw new Error(`fold: expected columns [N, C*${k[0] * k[1]}, ${outH * outW}] for output ${fmt([H, W])}, got ${fmt(cols.shape)}`);
+  if (cols.dtype !== 'float32' && cols.dtype !== 'float64') throw new Error(`fold: expected a float tensor, got ${cols.dtype}`);
+  return foldWith(cols, { C: cols.shape[1] / (k[0] * k[1]), H, W, k, stride, padding, dilation, outH, outW });
+});
+
 /** 2-D convolution (cross-correlation, as PyTorch): x [N, C, H, W], weight [O, C/groups, kh, kw]. */
 export const conv2d = scoped(function conv2d(x: Tensor, weight: Tensor, bias?: Tensor | null, opts: ConvOpts & { groups?: number } = {}): Tensor {
   if (x.rank !== 4 || weight.rank !== 4)
@@ -112,12 +115,12 @@ export const conv2d = scoped(function conv2d(x: Tensor, weight: Tensor, bias?: T
   const L = cols.shape[2];
   const outH = convOutputSize(H, kh, pair(opts.stride ?? 1)[0], pair(opts.padding ?? 0)[0], pair(opts.dilation ?? 1)[0]);
   // Channels are the slowest index of a column, so groups split the column dim evenly.
-  const colsG = reshape(cols, [N, groups, Cg * kh * kw, L]);
-  const wG = reshape(weight, [groups, O / groups, Cg * kh * kw]);
-  let y = reshape(matmul(wG, colsG), [N, O, outH, L / outH]); // [G, O/G, CK] @ [N, G, CK, L] -> [N, G, O/G, L]
+  const colsG = cols.reshape([N, groups, Cg * kh * kw, L]);
+  const wG = weight.reshape([groups, O / groups, Cg * kh * kw]);
+  let y = wG.matmul(colsG).reshape([N, O, outH, L / outH]); // [G, O/G, CK] @ [N, G, CK, L] -> [N, G, O/G, L]
   if (bias) {
     if (bias.rank !== 1 || bias.shape[0] !== O) throw new Error(`conv2d: bias must be [${O}], got ${fmt(bias.shape)}`);
-    y = y.add(reshape(bias, [1, O, 1, 1]));
+    y = y.add(bias.reshape([1, O, 1, 1]));
   }
   return y;
 });
@@ -164,9 +167,9 @@ function poolGeometry(op: string, x: Tensor, kernelSize: Pair, opts: { stride?: 
 
 /** The windows as columns [N, C, kh*kw, outH*outW], the input padded with padValue (explicitly, so max pooling sees -inf). */
 function poolCols(x: Tensor, [h, w]: [Pool1d, Pool1d], padValue: number): Tensor {
-  const xp = h.p || w.p || h.extra || w.extra ? pad(x, [w.p, w.p + w.extra, h.p, h.p + h.extra], padValue) : x;
+  const xp = h.p || w.p || h.extra || w.extra ? x.pad([w.p, w.p + w.extra, h.p, h.p + h.extra], padValue) : x;
   const cols = unfold(xp, [h.k, w.k], { stride: [h.s, w.s], dilation: [h.d, w.d] });
-  return reshape(cols, [x.shape[0], x.shape[1], h.k * w.k, h.out * w.out]);
+  return cols.reshape([x.shape[0], x.shape[1], h.k * w.k, h.out * w.out]);
 }
 
 /**
@@ -206,13 +209,13 @@ const maxPoolImpl = scoped(function maxPool2d(x: Tensor, kernelSize: Pair, opts:
   const geo = poolGeometry('maxPool2d', x, kernelSize, opts);
   const [N, C, H, W] = x.shape, [h, w] = geo;
   const cols = poolCols(x, geo, -Infinity);
-  const arg = argmax(cols, 2, true); // [N, C, 1, L]
-  const values = reshape(gather(cols, 2, arg), [N, C, h.out, w.out]);
+  const arg = cols.argmax(2, true); // [N, C, 1, L]
+  const values = cols.gather(2, arg).reshape([N, C, h.out, w.out]);
   if (!opts.returnIndices) return values;
   const L = h.out * w.out;
   const table = tensorOf(windowIndexTable(geo, H, W), x.device);
   const slot = arg.mul(L).add(arange(L, { device: x.device, dtype: 'int32' })); // j * L + l
-  const indices = reshape(gather(table, 0, reshape(slot, [-1])), [N, C, h.out, w.out]);
+  const indices = table.gather(0, slot.reshape([-1])).reshape([N, C, h.out, w.out]);
   return { values, indices };
 });
 
@@ -225,11 +228,11 @@ export const avgPool2d = scoped(function avgPool2d(x: Tensor, kernelSize: Pair, 
   if ('dilation' in opts) throw new Error('avgPool2d: has no dilation (as PyTorch)');
   const geo = poolGeometry('avgPool2d', x, kernelSize, opts);
   const [N, C, H, W] = x.shape, [h, w] = geo;
-  const sums = sum(poolCols(x, geo, 0), 2); // [N, C, L]
+  const sums = poolCols(x, geo, 0).sum(2); // [N, C, L]
   const dv = opts.divisorOverride;
   if (dv !== undefined && dv !== null) {
     if (!(Number.isInteger(dv) && dv > 0)) throw new Error(`avgPool2d: divisorOverride must be a positive integer, got ${dv}`);
-    return reshape(sums.div(dv), [N, C, h.out, w.out]);
+    return sums.div(dv).reshape([N, C, h.out, w.out]);
   }
   const include = opts.countIncludePad ?? true;
   // Window extent along one dim: [start, end) clipped to the padded input, then (for counting only the input) to the input.
@@ -241,7 +244,7 @@ export const avgPool2d = scoped(function avgPool2d(x: Tensor, kernelSize: Pair, 
   const div = ch.flatMap((a) => cw.map((b) => a * b));
   const uniform = div.every((v) => v === div[0]);
   const y = uniform ? sums.div(div[0]) : sums.div(tensorOf(Float64Array.from(div), x.device, x.dtype));
-  return reshape(y, [N, C, h.out, w.out]);
+  return y.reshape([N, C, h.out, w.out]);
 });
 
 export interface MaxUnpoolOpts {
@@ -260,14 +263,14 @@ const scatterLast = customOp({
   name: 'maxUnpool2d',
   forward: (x, idx, plane) => {
     const [N, C, L] = idx.shape;
-    const order = argsort(idx, 2); // stable: equal indices stay in input order
-    const sorted = gather(idx, 2, order);
-    const next = cat([slice(sorted, 2, 1, L), full([N, C, 1], -1, { dtype: 'int32', device: x.device })], 2);
-    const lastSorted = cast(sorted.ne(next), x.dtype); // 1 where the next sorted index differs
-    const isLast = scatterAdd(zeros(x.shape, { dtype: x.dtype, device: x.device }), 2, order, lastSorted); // undo the sort
-    return scatterAdd(plane, 2, idx, where(isLast.gt(0), x, 0));
+    const order = idx.argsort(2); // stable: equal indices stay in input order
+    const sorted = idx.gather(2, order);
+    const next = cat([sorted.slice(2, 1, L), full([N, C, 1], -1, { dtype: 'int32', device: x.device })], 2);
+    const lastSorted = sorted.ne(next).cast(x.dtype); // 1 where the next sorted index differs
+    const isLast = zeros(x.shape, { dtype: x.dtype, device: x.device }).scatterAdd(2, order, lastSorted); // undo the sort
+    return plane.scatterAdd(2, idx, x.where(isLast.gt(0), 0));
   },
-  backward: (dy, { inputs: [, idx] }) => [gather(dy, 2, idx), null, null],
+  backward: (dy, { inputs: [, idx] }) => [dy.gather(2, idx), null, null],
 });
 
 /**
@@ -290,11 +293,11 @@ export const maxUnpool2d = scoped(function maxUnpool2d(x: Tensor, indices: Tenso
   const plane = zeros([N, C, size[0] * size[1]], { dtype: x.dtype, device: x.device });
   let out: Tensor;
   try {
-    out = scatterLast(reshape(x, [N, C, H * W]), reshape(indices, [N, C, H * W]), plane);
+    out = scatterLast(x.reshape([N, C, H * W]), indices.reshape([N, C, H * W]), plane);
   } catch (e) {
     throw new Error(`maxUnpool2d: ${(e as Error).message} (the output plane is ${size[0]}x${size[1]})`);
   }
-  return reshape(out, [N, C, size[0], size[1]]);
+  return out.reshape([N, C, size[0], size[1]]);
 });
 
 /** Inverted dropout: zeroes each element with probability p and scales the rest by 1/(1-p). */
