@@ -5,7 +5,7 @@ import type { OpDef } from '../opdef.js';
 import { normal as drawn } from '../opdef.js';
 import { arrayFor, checkDType, dtypeOfArray, DTYPES, isFloat, type DType, type TypedArray } from '../dtype.js';
 import { fmt, sizeOf } from '../shape.js';
-import { getBackend, getDefaultDevice, hasBackend } from '../devices.js';
+import { getBackend, getDefaultDevice } from '../devices.js';
 import { fromTyped, runOp, scoped } from './core.js';
 import * as R from '../random.js';
 import { checkInPlace } from '../engine.js';
@@ -195,7 +195,7 @@ export const eye = op('eye', { n: size, m: opt(either(size, createOpts)), opts: 
 
 /** Moves to another device or converts to another dtype. */
 export const to = op('to', { x: tensorArg, target: deviceArg }, function to(x: Tensor, target: Device | DType): Tensor {
-  if (!(DTYPES as readonly string[]).includes(target) && (hasBackend(target) || target === 'webgpu')) {
+  if (!(DTYPES as readonly string[]).includes(target)) {
     if (x.device === target) return x;
     // Crossing devices goes through a synchronous CPU read where possible; WebGPU -> CPU needs toAsync.
     const src = x.storage.backend;
