@@ -76,6 +76,13 @@ function describeValue(v: unknown): string {
   return `${typeof v} ${String(v)}`;
 }
 
+/** A misspelt option (momentun, weight_decay) would otherwise be ignored silently. */
+function checkOptionNames(who: string, defaults: object, opts: object, extra: string[] = []): void {
+  for (const k of Object.keys(opts))
+    if (!(k in defaults) && !extra.includes(k))
+      throw new Error(`${who}: unknown option '${k}' (options: ${[...Object.keys(defaults), ...extra].join(', ')})`);
+}
+
 /** Whether a loaded hyper-parameter has the type of the default it replaces (numbers, booleans, number pairs). */
 function sameKind(def: unknown, v: unknown): boolean {
   if (Array.isArray(def)) return Array.isArray(v) && v.length === def.length && v.every((e) => typeof e === 'number');
@@ -99,6 +106,8 @@ export abstract class Optimizer<O extends BaseOptions> {
 
   constructor(name: string, params: ParamsArg<O>, defaults: O, opts: Partial<O> = {}) {
     this.name = name;
+    if (opts === null || typeof opts !== 'object' || Array.isArray(opts)) throw new Error(`${name}: options must be an object, got ${describeValue(opts)}`);
+    checkOptionNames(name, defaults, opts);
     this.defaults = { ...defaults, ...definedOnly(opts) };
     if (!Array.isArray(params) || params.length === 0) throw new Error(`${name}: got an empty parameter list`);
     const groups = (isTensorList(params) ? [{ params }] : params) as (Partial<O> & { params: Tensor[] })[];
@@ -109,6 +118,7 @@ export abstract class Optimizer<O extends BaseOptions> {
   addParamGroup(group: Partial<O> & { params: Tensor[] }): void {
     if (!group || !Array.isArray(group.params) || !isTensorList(group.params))
       throw new Error(`${this.name}: a parameter group needs {params: Tensor[]}`);
+    checkOptionNames(this.name, this.defaults, group, ['params', 'initialLr']);
     const seen = new Set(this.paramGroups.flatMap((g) => g.params));
     for (const p of group.params) {
       if (seen.has(p)) throw new Error(`${this.name}: a parameter appears in more than one group (or twice in one)`);

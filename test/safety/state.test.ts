@@ -262,3 +262,28 @@ describe('Module.loadStateDict: generated bad values are refused, atomically', (
     src.dispose();
   });
 });
+
+describe('optimizer options', () => {
+  it('unknown option names and bad hyper-parameter values are errors naming the optimizer (constructor and addParamGroup)', () => {
+    const p = pg.zeros([2], { requiresGrad: true });
+    const q = pg.zeros([2], { requiresGrad: true });
+    let n = 0;
+    for (const [name, make] of OPTIMIZERS) {
+      const opt = make([[p]]);
+      const Ctor = opt.constructor as new (params: pg.Tensor[], opts?: object) => Optimizer<any>;
+      expect(() => new Ctor([p], { lr: 0.1, weight_decay: 0.1 }), name).toThrow(new RegExp(`^${name}: unknown option 'weight_decay' \\(options: lr, `));
+      expect(() => opt.addParamGroup({ params: [q], momentun: 0.9 } as any), name).toThrow(new RegExp(`^${name}: unknown option 'momentun'`));
+      for (const [k, v] of Object.entries(opt.defaults)) {
+        if (typeof v === 'boolean') continue;
+        for (const bad of [null, 'x', NaN, -1]) {
+          if (k === 'dampening' && bad === -1) continue; // any finite dampening is allowed (as PyTorch)
+          expect(() => new Ctor([p], { [k]: bad }), `${name} ${k} = ${String(bad)}`).toThrow(new RegExp(`^${name}: `));
+          n++;
+        }
+      }
+      expect(() => new Ctor([p], 3 as any)).toThrow(new RegExp(`^${name}: options must be an object`));
+      opt.dispose();
+    }
+    expect(n).toBeGreaterThan(80);
+  });
+});
