@@ -279,6 +279,8 @@ export interface OpInfo {
   readonly args: readonly (readonly [string, Rule])[];
   /** A valid call's arguments, where the rules' own samples would not make one (the tests start from it). */
   readonly example?: () => unknown[];
+  /** The op without the wrapper (bench/overhead.ts times the difference). */
+  readonly raw: (...a: any[]) => unknown;
 }
 
 /** Every op declared with op(), by name: the generated tests walk it. */
@@ -291,42 +293,66 @@ export function insideOp(): boolean {
   return depth > 0;
 }
 
+/** Runs fn as the inside of an op (the ops it calls skip the layer): bench/overhead.ts times ops without it. */
+export function asInnerCall<T>(fn: () => T): T {
+  const prev = depth;
+  depth = 1;
+  try {
+    return fn();
+  } finally {
+    depth = prev;
+  }
+}
+
+/** Most arguments an op declared with op() may take (the wrapper passes them without a rest array). */
+const MAX_ARGS = 6;
+
 /**
  * Declares a public op: `fn` with its arguments checked by `args` (in order), its errors named
  * after `name`, and what it allocated freed if it throws. The returned function has fn's type.
+ *
+ * Only the outermost call pays for this: an op called inside another op (a composite's inner
+ * primitives, a method call in a gradient rule) goes straight to `fn`, since what it is given was
+ * derived from arguments the outer op already checked, and the outer op names its errors and
+ * frees its allocations. Rules that normalise (a size as a shape) are therefore mirrored by the
+ * op body accepting both forms (asShape).
  */
 export function op<F extends (...a: any[]) => any>(name: string, args: Record<string, Rule>, fn: F, meta: { example?: () => unknown[] } = {}): F {
   const names = Object.keys(args);
   const rules = names.map((k) => args[k]);
   const n = rules.length;
-  OPS.set(name, { name, args: names.map((k, i) => [k, rules[i]] as const), example: meta.example });
-  const wrapped = function (this: unknown, ...a: unknown[]): unknown {
-    if (depth > 0) {
-      // Inside another op: check, but the outer op names errors and owns the cleanup.
-      for (let i = 0; i < n; i++) a[i] = rules[i].check(a[i], name, names[i]);
-      depth++;
-      try {
-        return fn.apply(this, a);
-      } finally {
-        depth--;
-      }
-    }
-    depth++;
+  if (n > MAX_ARGS) throw new Error(`op: ${name} declares ${n} arguments, more than ${MAX_ARGS}`);
+  OPS.set(name, { name, args: names.map((k, i) => [k, rules[i]] as const), example: meta.example, raw: fn });
+  const f = fn as unknown as (...a: unknown[]) => unknown;
+  const r0 = rules[0], r1 = rules[1], r2 = rules[2], r3 = rules[3], r4 = rules[4], r5 = rules[5];
+  const wrapped = function (a0?: unknown, a1?: unknown, a2?: unknown, a3?: unknown, a4?: unknown, a5?: unknown): unknown {
+    if (depth !== 0) return f(a0, a1, a2, a3, a4, a5);
+    depth = 1;
     opLogBegin();
     try {
-      for (let i = 0; i < n; i++) a[i] = rules[i].check(a[i], name, names[i]);
-      const out = fn.apply(this, a);
+      if (r0) a0 = r0.check(a0, name, names[0]);
+      if (r1) a1 = r1.check(a1, name, names[1]);
+      if (r2) a2 = r2.check(a2, name, names[2]);
+      if (r3) a3 = r3.check(a3, name, names[3]);
+      if (r4) a4 = r4.check(a4, name, names[4]);
+      if (r5) a5 = r5.check(a5, name, names[5]);
+      const out = f(a0, a1, a2, a3, a4, a5);
       opLogEnd();
       return out;
     } catch (e) {
       opLogFail();
       throw relabel(e, name);
     } finally {
-      depth--;
+      depth = 0;
     }
   };
   Object.defineProperty(wrapped, 'name', { value: name });
   return wrapped as unknown as F;
+}
+
+/** A shape given as one size or a list (the body's side of the `shape` and `newShape` rules). */
+export function asShape(s: number | readonly number[]): readonly number[] {
+  return typeof s === 'number' ? [s] : s;
 }
 
 const PREFIX = /^([A-Za-z_$][\w$.]*): /;

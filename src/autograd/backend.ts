@@ -18,6 +18,8 @@ export interface Storage {
   data: any;
   /** Number of live tensors (and saved graph values) using this storage. */
   refs: number;
+  /** memory.ts's bookkeeping once a tensor of this storage joined the GC safety net. @internal */
+  gcCell?: unknown;
 }
 
 /** A strided window onto a storage: what kernels read and write. Tensors implement it. */

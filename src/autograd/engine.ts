@@ -77,7 +77,12 @@ export function record<A>(name: string, grad: GradRule<A> | undefined, inputs: T
   for (const t of inputs) if (t._meta.requiresGrad) any = true;
   if (!any) return out;
   const saved = untracked(() => ({ inputs: inputs.map((t) => t._alias()), out: out._alias() }));
-  const versions = inputs.map((t) => t._meta.version);
+  // Versions of the inputs at recording time; null when all are 0 (no input was ever written in place).
+  let versions: number[] | null = null;
+  for (let i = 0; i < inputs.length; i++) {
+    const v = inputs[i]._meta.version;
+    if (v !== 0) (versions ??= new Array<number>(inputs.length).fill(0))[i] = v;
+  }
   const node: Node = {
     seq: ++seq,
     name,
@@ -93,28 +98,37 @@ export function record<A>(name: string, grad: GradRule<A> | undefined, inputs: T
   };
   (node as NodeExtra).outMeta = out._meta;
   (node as NodeExtra).inputShapes = inputs.map((t) => t.shape);
-  (node as NodeExtra).checkSaved = () => {
-    const stale = (t: Tensor, v: number, what: string) => {
-      if (t._meta.version === v) return;
-      throw new Error(
-        `backward: ${what} of '${name}' (${fmt(t.shape)} ${t.dtype}), saved for the gradient, was written in place (assign_) after '${name}' ran ` +
-          `(version ${t._meta.version}, saved at version ${v}); the gradient would no longer match the values. ` +
-          `Run backward before writing (e.g. before optimizer.step()), or write to a clone`,
-      );
-    };
-    saved.inputs.forEach((t, i) => stale(t, versions[i], `input ${i}`));
-    stale(saved.out, 0, 'the output');
-  };
+  (node as NodeExtra).saved = saved;
+  (node as NodeExtra).versions = versions;
   out._meta.node = node;
   out._meta.requiresGrad = true;
   return out;
 }
 
+/** The tensors a node saved must still be at the versions they were saved at (no in-place write since). */
+function checkSaved(node: NodeExtra): void {
+  const { saved, versions } = node;
+  for (let i = 0; i < saved.inputs.length; i++) {
+    const v = versions ? versions[i] : 0;
+    if (saved.inputs[i]._meta.version !== v) staleError(node.name, saved.inputs[i], v, `input ${i}`);
+  }
+  if (saved.out._meta.version !== 0) staleError(node.name, saved.out, 0, 'the output');
+}
+
+function staleError(op: string, t: Tensor, saved: number, what: string): never {
+  throw new Error(
+    `backward: ${what} of '${op}' (${fmt(t.shape)} ${t.dtype}), saved for the gradient, was written in place (assign_) after '${op}' ran ` +
+      `(version ${t._meta.version}, saved at version ${saved}); the gradient would no longer match the values. ` +
+      `Run backward before writing (e.g. before optimizer.step()), or write to a clone`,
+  );
+}
+
 interface NodeExtra extends Node {
   outMeta: AutogradMeta;
   inputShapes: (readonly number[])[];
-  /** Throws if a tensor the node saved was written in place since it was recorded. */
-  checkSaved: () => void;
+  /** The aliases the node keeps for its gradient rule, and the inputs' versions then (null: all 0). */
+  saved: { inputs: Tensor[]; out: Tensor };
+  versions: number[] | null;
 }
 
 interface BackwardOpts {
@@ -181,7 +195,7 @@ function runBackward(roots: Tensor[], seeds: Tensor[], targets: AutogradMeta[] |
       const dy = pending.get(node);
       if (!dy) continue;
       pending.delete(node);
-      node.checkSaved();
+      checkSaved(node);
       if (node.outMeta.retainsGrad) {
         const prev = node.outMeta.grad;
         node.outMeta.grad = keep(prev ? prev.add(dy) : dy._alias());

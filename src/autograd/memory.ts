@@ -15,12 +15,13 @@ interface Tracked {
 const live = { tensors: 0, storages: 0, bytes: new Map<string, number>() };
 
 /**
- * A storage's bookkeeping, apart from the storage itself: its reference count and what it adds to
- * memory(). The GC safety net holds the cell, not the storage, for storages whose memory the JS
- * garbage collector frees by itself (typed arrays): a tensor dropped without dispose() then takes
- * its typed array with it as soon as the GC runs, even inside a long synchronous loop, where
- * finalization callbacks (which only run between tasks) cannot. Storages that must be released
- * explicitly (GPU buffers) are kept in the cell and released by the callback.
+ * A storage's bookkeeping, apart from the storage itself, made when one of its tensors joins the GC
+ * safety net: from then on its reference count lives here. The safety net holds the cell, not the
+ * storage, for storages whose memory the JS garbage collector frees by itself (typed arrays): a
+ * tensor dropped without dispose() then takes its typed array with it as soon as the GC runs, even
+ * inside a long synchronous loop, where finalization callbacks (which only run between tasks)
+ * cannot. Storages that must be released explicitly (GPU buffers) are kept in the cell and
+ * released by the callback. Storages of tensors that never leave a tidy scope get no cell.
  */
 interface Cell {
   refs: number;
@@ -29,48 +30,49 @@ interface Cell {
   /** The storage, when only an explicit release frees its memory; null for typed-array storages. */
   explicit: Storage | null;
 }
-const cells = new WeakMap<Storage, Cell>();
+
+function bytesOf(s: Storage): number {
+  return s.size * bytesPerElement(s.dtype);
+}
 
 function cellOf(s: Storage): Cell {
-  let c = cells.get(s);
+  let c = s.gcCell as Cell | undefined;
   if (!c) {
-    const bytes = s.size * bytesPerElement(s.dtype);
-    if (!Number.isSafeInteger(bytes) || bytes < 0) throw new Error(`internal: storage of ${String(s.size)} ${s.dtype} elements`);
-    c = { refs: 0, bytes, device: s.backend.device, explicit: ArrayBuffer.isView(s.data) ? null : s };
-    cells.set(s, c);
+    c = { refs: s.refs, bytes: bytesOf(s), device: s.backend.device, explicit: ArrayBuffer.isView(s.data) ? null : s };
+    s.gcCell = c;
   }
   return c;
 }
 
-function cellRetained(c: Cell): void {
-  if (c.refs === 0) {
-    live.storages++;
-    live.bytes.set(c.device, (live.bytes.get(c.device) ?? 0) + c.bytes);
-  }
-  c.refs++;
-}
-
-/** Drops one reference; true when it was the last. */
-function cellReleased(c: Cell): boolean {
-  if (c.refs <= 0) throw new Error('internal: storage released twice');
-  if (--c.refs > 0) return false;
-  live.storages--;
-  live.bytes.set(c.device, (live.bytes.get(c.device) ?? 0) - c.bytes);
-  return true;
+function counted(device: string, bytes: number, sign: 1 | -1): void {
+  live.storages += sign;
+  live.bytes.set(device, (live.bytes.get(device) ?? 0) + sign * bytes);
 }
 
 export function storageRetained(s: Storage): void {
-  const c = cellOf(s);
-  cellRetained(c);
-  s.refs = c.refs;
+  const c = s.gcCell as Cell | undefined;
+  const refs = c ? ++c.refs : ++s.refs;
+  if (c) s.refs = refs;
+  if (refs === 1) {
+    const bytes = bytesOf(s);
+    if (!Number.isSafeInteger(bytes) || bytes < 0) {
+      if (c) c.refs--;
+      s.refs = 0;
+      throw new Error(`internal: storage of ${String(s.size)} ${s.dtype} elements`);
+    }
+    counted(s.backend.device, bytes, 1);
+  }
 }
 
 export function storageReleased(s: Storage): void {
-  const c = cellOf(s);
-  const last = cellReleased(c);
-  s.refs = c.refs;
-  if (last) {
-    cells.delete(s);
+  const c = s.gcCell as Cell | undefined;
+  const before = c ? c.refs : s.refs;
+  if (before <= 0) throw new Error('internal: storage released twice');
+  if (c) c.refs--;
+  s.refs = before - 1;
+  if (before === 1) {
+    counted(s.backend.device, bytesOf(s), -1);
+    s.gcCell = undefined;
     s.backend.release(s);
   }
 }
@@ -81,10 +83,16 @@ const registry =
     ? new FinalizationRegistry<Cell>((c) => {
         live.tensors--;
         // A typed-array storage is gone with its last tensor; its cell only keeps the counts.
-        if (cellReleased(c) && c.explicit) {
-          cells.delete(c.explicit);
-          c.explicit.backend.release(c.explicit);
-        } else if (c.explicit) c.explicit.refs = c.refs;
+        if (c.refs <= 0) throw new Error('internal: storage released twice');
+        c.refs--;
+        if (c.explicit) c.explicit.refs = c.refs;
+        if (c.refs === 0) {
+          counted(c.device, c.bytes, -1);
+          if (c.explicit) {
+            c.explicit.gcCell = undefined;
+            c.explicit.backend.release(c.explicit);
+          }
+        }
       })
     : null;
 
@@ -99,32 +107,39 @@ function arm(t: Tracked, s: Storage): void {
 
 /**
  * Tensors created during the current outermost op call (args.ts's op wrapper), so that a call that
- * throws can free what it allocated: outputs, casts, scalars, graph aliases. Null outside ops.
+ * throws can free what it allocated: outputs, casts, scalars, graph aliases. The array keeps its
+ * capacity between calls; its slots are cleared after each call so it holds no tensor alive.
  */
-let opLog: Tracked[] | null = null;
-const opLogArray: Tracked[] = [];
+const opLog: (Tracked | null)[] = [];
+let opLogLength = 0;
+let logging = false;
 
 export function opLogBegin(): void {
-  opLogArray.length = 0;
-  opLog = opLogArray;
+  opLogLength = 0;
+  logging = true;
 }
 
 export function opLogEnd(): void {
-  opLog = null;
-  opLogArray.length = 0;
+  logging = false;
+  for (let i = 0; i < opLogLength; i++) opLog[i] = null;
+  opLogLength = 0;
 }
 
 /** The call failed: dispose everything it created that is still alive. */
 export function opLogFail(): void {
-  opLog = null;
-  for (const t of opLogArray) if (!t.isDisposed) t.dispose();
-  opLogArray.length = 0;
+  logging = false;
+  for (let i = 0; i < opLogLength; i++) {
+    const t = opLog[i]!;
+    opLog[i] = null;
+    if (!t.isDisposed) t.dispose();
+  }
+  opLogLength = 0;
 }
 
 export function tensorCreated(t: Tracked, s: Storage): void {
   storageRetained(s);
   live.tensors++;
-  if (opLog !== null) opLog.push(t);
+  if (logging) opLog[opLogLength++] = t;
   const scope = scopes[scopes.length - 1];
   if (scope && tracking) scope.add(t);
   else arm(t, s);

@@ -11,7 +11,7 @@ import * as R from '../random.js';
 import { checkInPlace } from '../engine.js';
 import {
   op, CREATE, RANDOM, options, opt, either, tensor as tensorArg, shape as shapeArg, number, finite, nonNegative, prob, int, size,
-  count, bool, dtype as dtypeArg, device as deviceArg, generator, oneOf, any, MAX_ELEMENTS, show, fail, type Rule,
+  count, bool, dtype as dtypeArg, device as deviceArg, generator, oneOf, any, MAX_ELEMENTS, show, fail, asShape, type Rule,
 } from '../args.js';
 
 export interface CreateOpts {
@@ -135,11 +135,11 @@ function fill(op: string, shape: readonly number[], value: number | boolean, opt
 
 /** shape: an array of sizes, or one size (zeros(3) is zeros([3]), as in PyTorch). */
 export const full = op('full', { shape: shapeArg, value: fillValue, opts: options(CREATE) },
-  (shape: number | readonly number[], value: number | boolean, opts: CreateOpts = {}): Tensor => fill('full', shape as readonly number[], value, opts));
+  (shape: number | readonly number[], value: number | boolean, opts: CreateOpts = {}): Tensor => fill('full', asShape(shape), value, opts));
 export const zeros = op('zeros', { shape: shapeArg, opts: options(CREATE) },
-  (shape: number | readonly number[], opts: CreateOpts = {}): Tensor => fill('zeros', shape as readonly number[], 0, opts));
+  (shape: number | readonly number[], opts: CreateOpts = {}): Tensor => fill('zeros', asShape(shape), 0, opts));
 export const ones = op('ones', { shape: shapeArg, opts: options(CREATE) },
-  (shape: number | readonly number[], opts: CreateOpts = {}): Tensor => fill('ones', shape as readonly number[], 1, opts));
+  (shape: number | readonly number[], opts: CreateOpts = {}): Tensor => fill('ones', asShape(shape), 1, opts));
 const likeOpts = (t: Tensor, opts: CreateOpts): CreateOpts => ({ dtype: t.dtype, device: t.device, ...opts });
 export const zerosLike = op('zerosLike', { t: tensorArg, opts: options(CREATE) },
   (t: Tensor, opts: CreateOpts = {}): Tensor => fill('zerosLike', t.shape, 0, likeOpts(t, opts)));
@@ -245,7 +245,7 @@ function lowHigh(op: string, low: number, high: number): void {
 /** Uniform [0, 1) (or [low, high)). Element i uses Philox word i of the draw (see docs/random.md). */
 export const rand = op('rand', { shape: shapeArg, opts: options({ ...RANDOM, low: opt(finite), high: opt(finite) }) },
   function rand(shape: number | readonly number[], opts: RandOpts & { low?: number; high?: number } = {}): Tensor {
-  shape = shape as readonly number[];
+  shape = asShape(shape);
   lowHigh('rand', opts.low ?? 0, opts.high ?? 1);
   const g = gen(opts);
   const n = sizeOf(shape);
@@ -258,7 +258,7 @@ export const rand = op('rand', { shape: shapeArg, opts: options({ ...RANDOM, low
 /** Standard normal (or mean/std). Element i uses words 2i and 2i+1 (Box-Muller). */
 export const randn = op('randn', { shape: shapeArg, opts: options({ ...RANDOM, mean: opt(finite), std: opt(nonNegative) }) },
   function randn(shape: number | readonly number[], opts: RandOpts & { mean?: number; std?: number } = {}): Tensor {
-  shape = shape as readonly number[];
+  shape = asShape(shape);
   const g = gen(opts);
   const n = sizeOf(shape);
   const off = g.next(2 * n);
@@ -278,7 +278,7 @@ const INT_RANDOM = { device: opt(deviceArg), generator: opt(generator), dtype: o
 /** Integers uniform in [low, high). */
 export const randint = op('randint', { low: int, high: int, shape: shapeArg, opts: options(INT_RANDOM) },
   function randint(low: number, high: number, shape: number | readonly number[], opts: RandOpts = {}): Tensor {
-  shape = shape as readonly number[];
+  shape = asShape(shape);
   if (!Number.isInteger(low) || !Number.isInteger(high) || high <= low) throw new Error(`randint: need integers low < high, got ${low}, ${high}`);
   if (low < -(2 ** 31) || high > 2 ** 31 || high - low > 2 ** 31)
     throw new RangeError(`randint: need -2^31 <= low < high <= 2^31 and high - low <= 2^31, got [${low}, ${high})`);

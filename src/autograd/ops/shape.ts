@@ -8,7 +8,7 @@ import { identity, record } from '../engine.js';
 import { deviceOf, runOp, scoped, sumTo } from './core.js';
 import { promote } from '../dtype.js';
 import { randn } from './creation.js';
-import { op, tensor, tensors, dim, dims, int, ints as intList, size, sizes, count, number, newShape, opt, either } from '../args.js';
+import { op, tensor, tensors, dim, dims, int, ints as intList, size, sizes, count, number, newShape, opt, either, asShape } from '../args.js';
 
 export { identity };
 
@@ -18,7 +18,7 @@ function makeView<A>(name: string, x: Tensor, shape: readonly number[], strides:
 }
 
 export const reshape = op('reshape', { x: tensor, shape: newShape }, function reshape(x: Tensor, shape: number | readonly number[]): Tensor {
-  const s = inferShape('reshape', x.shape, shape as readonly number[]); // (a number became [n] in the rule)
+  const s = inferShape('reshape', x.shape, asShape(shape));
   const c = isContiguous(x.shape, x.strides) ? x : x.contiguous();
   return makeView('reshape', c, s, contiguousStrides(s), c.offset, (dy, { inputs: [i] }) => [reshape(dy, i.shape)], {});
 });
