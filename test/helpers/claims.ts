@@ -1,5 +1,7 @@
-// Reading an experiment's claim checks in the paper tests.
+// Reading an experiment's checks (claims, sanity checks, findings) in the paper tests.
+import { readFileSync } from 'node:fs';
 import { expect } from 'vitest';
+import type { ClaimCheck, ClaimSpec, Result } from '../../src/experiment/index.js';
 
 /** The check named `name`; fails the test (naming the claim) when the run did not check it. */
 export function claimNamed<C extends { name: string }>(claims: readonly C[], name: string): C {
@@ -11,4 +13,34 @@ export function claimNamed<C extends { name: string }>(claims: readonly C[], nam
 /** Asserts that a run checked exactly the claims its experiment declares. */
 export function expectSameClaims(checked: readonly { name: string }[], declared: readonly { name: string }[]): void {
   expect(checked.map((c) => c.name).sort()).toEqual(declared.map((c) => c.name).sort());
+}
+
+interface Declared {
+  claims: readonly ClaimSpec[];
+  sanity?: readonly ClaimSpec[];
+  findings?: readonly ClaimSpec[];
+}
+
+/** Asserts that a seed's result checks exactly the claims, sanity checks and findings its experiment declares. */
+export function expectSameChecks(result: Result, exp: Declared): void {
+  expectSameClaims(result.claims, exp.claims);
+  expectSameClaims(result.sanity ?? [], exp.sanity ?? []);
+  expectSameClaims(result.findings ?? [], exp.findings ?? []);
+}
+
+/** A failure message that shows the check's value, comparison and detail. */
+export function describeCheck(c: ClaimCheck): string {
+  return `${c.name}: ${c.value} ${c.comparison} ${JSON.stringify(c.threshold)} — ${c.detail ?? ''}`;
+}
+
+/** Asserts that every claim and every sanity check of a result passes (findings may go either way). */
+export function expectChecksPass(result: Result): void {
+  for (const c of [...result.claims, ...(result.sanity ?? [])]) expect(c.pass, describeCheck(c)).toBe(true);
+  for (const f of result.findings ?? []) expect(Number.isNaN(f.value), `finding ${f.name} was not measured`).toBe(false);
+}
+
+/** Asserts that the paper's README names every declared check (its tables come from these names). */
+export function expectReadmeNamesChecks(paper: string, exp: Declared): void {
+  const readme = readFileSync(new URL(`../../src/papers/${paper}/README.md`, import.meta.url), 'utf8');
+  for (const spec of [...exp.claims, ...(exp.sanity ?? []), ...(exp.findings ?? [])]) expect(readme, `README of ${paper} does not name ${spec.name}`).toContain(`\`${spec.name}\``);
 }
