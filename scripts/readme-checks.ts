@@ -1,5 +1,5 @@
 /**
- * node scripts/run-ts.mjs scripts/readme-checks.ts --paper <name> [--out out] [--write]
+ * npm run readme-checks -- --paper <name> [--out out] [--write]
  *
  * Writes the table of claims, sanity checks and findings of a paper's README from a real run:
  * it reads out/<paper>/results.json (written by `npm run reproduce`) and prints the tables in
