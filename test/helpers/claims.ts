@@ -1,7 +1,7 @@
 // Reading an experiment's checks (claims, sanity checks, findings) in the paper tests.
 import { readFileSync } from 'node:fs';
 import { expect } from 'vitest';
-import type { ClaimCheck, ClaimSpec, Result } from '../../src/experiment/index.js';
+import type { Checks, ClaimCheck, Experiment, Result } from '../../src/experiment/index.js';
 
 /** The check named `name`; fails the test (naming the claim) when the run did not check it. */
 export function claimNamed<C extends { name: string }>(claims: readonly C[], name: string): C {
@@ -15,17 +15,18 @@ export function expectSameClaims(checked: readonly { name: string }[], declared:
   expect(checked.map((c) => c.name).sort()).toEqual(declared.map((c) => c.name).sort());
 }
 
-interface Declared {
-  claims: readonly ClaimSpec[];
-  sanity?: readonly ClaimSpec[];
-  findings?: readonly ClaimSpec[];
-}
+type Declared = Pick<Experiment, 'claims' | 'sanity' | 'findings' | 'aggregate'>;
 
-/** Asserts that a seed's result checks exactly the claims, sanity checks and findings its experiment declares. */
+/**
+ * Asserts that a seed's result checks exactly the claims, sanity checks and findings its experiment
+ * declares, counting those its aggregate(runs) adds over seeds (called here on this one result).
+ */
 export function expectSameChecks(result: Result, exp: Declared): void {
-  expectSameClaims(result.claims, exp.claims);
-  expectSameClaims(result.sanity ?? [], exp.sanity ?? []);
-  expectSameClaims(result.findings ?? [], exp.findings ?? []);
+  const agg = exp.aggregate?.([{ seed: 0, result }], { mode: 'quick', device: 'cpu', seeds: [0] }) ?? [];
+  const extra: Checks = Array.isArray(agg) ? { claims: agg, sanity: [], findings: [] } : { claims: agg.claims ?? [], sanity: agg.sanity ?? [], findings: agg.findings ?? [] };
+  expectSameClaims([...result.claims, ...extra.claims], exp.claims);
+  expectSameClaims([...(result.sanity ?? []), ...extra.sanity], exp.sanity ?? []);
+  expectSameClaims([...(result.findings ?? []), ...extra.findings], exp.findings ?? []);
 }
 
 /** A failure message that shows the check's value, comparison and detail. */
