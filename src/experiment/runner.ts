@@ -35,6 +35,31 @@ export async function prepareDevice(device: DeviceName): Promise<void> {
   pg.setDefaultDevice(device);
 }
 
+/**
+ * Whether `device` can be used here, without keeping anything open: null if so, else the reason.
+ * For 'webgpu' it asks for an adapter (navigator.gpu, or Dawn through the `webgpu` package in
+ * Node); the CLI calls it before any job runs, so a missing GPU is one message, not one per job.
+ */
+export async function probeDevice(device: DeviceName): Promise<string | null> {
+  if (device !== 'webgpu') return null;
+  let gpu = (globalThis as { navigator?: { gpu?: { requestAdapter(): Promise<unknown> } } }).navigator?.gpu;
+  if (!gpu) {
+    try {
+      const spec = 'webgpu'; // optional dependency, resolved at run time
+      const mod = (await import(spec)) as { create(flags: string[]): { requestAdapter(): Promise<unknown> }; globals: object };
+      Object.assign(globalThis, mod.globals);
+      gpu = mod.create([]);
+    } catch (e) {
+      return `the 'webgpu' package did not load: ${e instanceof Error ? e.message : String(e)}`;
+    }
+  }
+  try {
+    return (await gpu.requestAdapter()) ? null : 'no WebGPU adapter was found';
+  } catch (e) {
+    return `requesting a WebGPU adapter failed: ${e instanceof Error ? e.message : String(e)}`;
+  }
+}
+
 export interface JobInfo {
   experiment: string;
   seed: number;
@@ -103,6 +128,7 @@ export async function workerMain(registry: readonly Experiment[]): Promise<void>
 
 export type RunnerEvent =
   | { type: 'start'; experiment: string; seed: number }
+  | { type: 'resumed'; experiment: string; seed: number; run: SeedRun }
   | { type: 'progress'; experiment: string; seed: number; fraction: number; message?: string }
   | { type: 'end'; experiment: string; seed: number; run: SeedRun }
   | { type: 'report'; report: ExperimentReport };
@@ -122,6 +148,11 @@ export interface RunnerOptions {
    * (jobs would only queue on the one GPU), capped by the job count.
    */
   concurrency?: number;
+  /**
+   * A job's result from an earlier invocation (--resume): a SeedRun returned here is used as it
+   * is and the job does not run.
+   */
+  completed?(experiment: string, seed: number): SeedRun | undefined;
   onEvent?(e: RunnerEvent): void;
 }
 
@@ -162,6 +193,22 @@ export async function runExperiments(opts: RunnerOptions): Promise<ExperimentRep
   const runs = new Map<string, SeedRun[]>();
   const started = new Map<string, number>();
   const reports = new Map<string, ExperimentReport>();
+  const resumed = new Map<string, number[]>();
+
+  const record = (exp: Experiment, run: SeedRun): void => {
+    const list = runs.get(exp.name) ?? [];
+    list.push(run);
+    runs.set(exp.name, list);
+    if (list.length === opts.seeds.length) {
+      list.sort((a, b) => opts.seeds.indexOf(a.seed) - opts.seeds.indexOf(b.seed));
+      const seconds = (performance.now() - started.get(exp.name)!) / 1000;
+      const ctx: Parameters<typeof makeReport>[2] = { mode: opts.mode, device: opts.device, seeds: opts.seeds, seconds };
+      if (resumed.has(exp.name)) ctx.resumedSeeds = resumed.get(exp.name)!;
+      const report = makeReport(exp, list, ctx);
+      reports.set(exp.name, report);
+      emit({ type: 'report', report });
+    }
+  };
 
   const doJob = async (job: JobInfo): Promise<void> => {
     const exp = opts.experiments.find((e) => e.name === job.experiment)!;
@@ -174,22 +221,29 @@ export async function runExperiments(opts: RunnerOptions): Promise<ExperimentRep
     };
     const run = opts.workerScript ? await runInWorker(opts.workerScript, job, onProgress) : await runJob(exp, job, onProgress);
     emit({ type: 'end', experiment: job.experiment, seed: job.seed, run });
-    const list = runs.get(exp.name) ?? [];
-    list.push(run);
-    runs.set(exp.name, list);
-    if (list.length === opts.seeds.length) {
-      list.sort((a, b) => opts.seeds.indexOf(a.seed) - opts.seeds.indexOf(b.seed));
-      const seconds = (performance.now() - started.get(exp.name)!) / 1000;
-      const report = makeReport(exp, list, { mode: opts.mode, device: opts.device, seeds: opts.seeds, seconds });
-      reports.set(exp.name, report);
-      emit({ type: 'report', report });
-    }
+    record(exp, run);
   };
+
+  // Jobs finished by an earlier invocation count as done before anything runs.
+  const todo: JobInfo[] = [];
+  for (const job of jobs) {
+    const done = opts.completed?.(job.experiment, job.seed);
+    if (!done) {
+      todo.push(job);
+      continue;
+    }
+    const exp = opts.experiments.find((e) => e.name === job.experiment)!;
+    if (!started.has(exp.name)) started.set(exp.name, performance.now());
+    resumed.set(exp.name, [...(resumed.get(exp.name) ?? []), job.seed]);
+    emit({ type: 'resumed', experiment: job.experiment, seed: job.seed, run: done });
+    record(exp, done);
+  }
+  jobs.splice(0, jobs.length, ...todo);
 
   if (!opts.workerScript) {
     for (const job of jobs) await doJob(job);
   } else {
-    const width = Math.max(1, Math.min(jobs.length, opts.concurrency ?? (opts.device === 'webgpu' ? 1 : availableParallelism())));
+    const width = Math.max(0, Math.min(jobs.length, opts.concurrency ?? (opts.device === 'webgpu' ? 1 : availableParallelism())));
     let next = 0;
     const lane = async (): Promise<void> => {
       while (next < jobs.length) await doJob(jobs[next++]!);
