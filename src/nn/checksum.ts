@@ -39,7 +39,7 @@ function digitsAt(bytes: Uint8Array): number {
   if (bytes.length < 8) return -1;
   const headerLen = new DataView(bytes.buffer, bytes.byteOffset, 8).getUint32(0, true);
   const end = Math.min(bytes.length, 8 + headerLen);
-  const needle = new TextEncoder().encode(`${JSON.stringify(CHECKSUM_KEY)}:"`);
+  const needle = asciiBytes(`${JSON.stringify(CHECKSUM_KEY)}:"`);
   outer: for (let i = 8; i + needle.length + 8 <= end; i++) {
     for (let j = 0; j < needle.length; j++) if (bytes[i + j] !== needle[j]) continue outer;
     return i + needle.length;
@@ -47,7 +47,17 @@ function digitsAt(bytes: Uint8Array): number {
   return -1;
 }
 
-const ZEROS = new TextEncoder().encode(PLACEHOLDER);
+/**
+ * Bytes of an ASCII string (the key, the placeholder and hex digits are ASCII). Not TextEncoder:
+ * this module is imported by all of pg.nn, and some engines (QuickJS, embedded runtimes) lack it.
+ */
+function asciiBytes(s: string): Uint8Array {
+  const out = new Uint8Array(s.length);
+  for (let i = 0; i < s.length; i++) out[i] = s.charCodeAt(i);
+  return out;
+}
+
+const ZEROS = asciiBytes(PLACEHOLDER);
 
 /** CRC-32 of the file with its checksum digits (at `at`) read as "00000000". */
 function contentCrc(bytes: Uint8Array, at: number): number {
@@ -64,7 +74,7 @@ function hex(n: number): string {
 export function sealChecksum(bytes: Uint8Array): Uint8Array {
   const at = digitsAt(bytes);
   if (at < 0) throw new Error('checkpoint: internal: no checksum placeholder in the encoded file');
-  bytes.set(new TextEncoder().encode(hex(contentCrc(bytes, at))), at);
+  bytes.set(asciiBytes(hex(contentCrc(bytes, at))), at);
   return bytes;
 }
 
