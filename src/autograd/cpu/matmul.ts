@@ -27,7 +27,8 @@
  *  - Tiny problems and matrix-vector shapes skip packing (direct loops).
  *
  *  - Where WebAssembly SIMD is available, the micro-kernel loop over a packed
- *    panel runs as an f64x2 wasm function instead (cpu/wasm-matmul.ts): same
+ *    panel runs as an f64x2 wasm function instead (wasm/matmul.ts, the wasm
+ *    backend's own micro-kernel, emitted by the project's one emitter): same
  *    sums in the same order, so the same bits, ~5x the JS kernel's speed
  *    (V8 keeps its 8 vector accumulators in registers). Packing and the final
  *    rounding stay in JS; the packed blocks then live in the wasm memory.
@@ -38,7 +39,7 @@
  * element kind and with it all later calls).
  */
 
-import { createWasmPanel, type WasmPanel } from './wasm-matmul.js';
+import { createWasmPanel, type WasmPanel } from '../wasm/matmul.js';
 
 export type FloatArray = Float32Array | Float64Array;
 

@@ -255,6 +255,41 @@ export function matmulCpu(
   }
 }
 
+/** Threads large products may use (the calling one included) and the size from which they split; null without a pool. */
+export function threadPool(): { threads: number; minMacs: number } | null {
+  return pool ? { threads: pool.workers.length + 1, minMacs: pool.minMacs } : null;
+}
+
+/**
+ * Runs jobs[t] on worker t (at most one per worker; each job gets the pool's `ctl` and its `slot`),
+ * `own()` on the calling thread meanwhile, then waits for every worker. A job a worker failed is
+ * run here by `redo(t)`, with a warning, and the pool stops (as matmulCpu does). Used by the wasm
+ * backend, whose workers run kernels on the shared wasm memory (cpu/worker.ts).
+ */
+export function runJobs(jobs: Record<string, unknown>[], own: () => void, redo: (t: number) => void): void {
+  const p = pool;
+  if (!p || jobs.length > p.workers.length) throw new Error('internal: runJobs without enough worker threads');
+  const ctl = p.ctl.buffer as SharedArrayBuffer;
+  for (let t = 0; t < jobs.length; t++) {
+    Atomics.store(p.ctl, t, JOB_PENDING);
+    p.workers[t].postMessage({ ...jobs[t], ctl, slot: t });
+  }
+  own();
+  let failed = false;
+  for (let t = 0; t < jobs.length; t++) {
+    while (Atomics.load(p.ctl, t) === JOB_PENDING) Atomics.wait(p.ctl, t, JOB_PENDING);
+    if (Atomics.load(p.ctl, t) !== JOB_DONE) {
+      failed = true;
+      redo(t);
+    }
+  }
+  if (failed) {
+    console.warn('papergrad: a CPU worker thread failed; large products run single-threaded from now on');
+    void stopCpuThreads();
+    status = { threads: 1, reason: 'a worker thread failed' };
+  }
+}
+
 /** A float32 or float64 view of shared memory. */
 export function floatView(f64: boolean, sab: SharedArrayBuffer, byteOffset: number, length: number): FloatArray {
   return f64 ? new Float64Array(sab, byteOffset, length) : new Float32Array(sab, byteOffset, length);
