@@ -204,6 +204,8 @@ export const i32 = {
   const: (n: number): Code => [0x41, ...sleb(n)],
   load: (addr: Part, offset = 0) => seq(addr, 0x28, ...memarg(2, offset)),
   load8u: (addr: Part, offset = 0) => seq(addr, 0x2d, ...memarg(0, offset)),
+  /** A 32-bit constant given as its bit pattern (any uint32). */
+  bits: (u: number): Code => [0x41, ...sleb(u | 0)],
   store: (addr: Part, v: Part, offset = 0) => seq(addr, v, 0x36, ...memarg(2, offset)),
   store8: (addr: Part, v: Part, offset = 0) => seq(addr, v, 0x3a, ...memarg(0, offset)),
   eqz: un(0x45), eq: bin(0x46), ne: bin(0x47), lt_s: bin(0x48), lt_u: bin(0x49), gt_s: bin(0x4a), gt_u: bin(0x4b),
@@ -255,6 +257,12 @@ export const v128 = {
   store: (addr: Part, v: Part, offset = 0): Code => seq(addr, v, simdOp(0x0b), ...memarg(4, offset)),
   /** Stores lane 0 (of 64 bits): the low two float32 lanes. */
   store64_lane0: (addr: Part, v: Part, offset = 0): Code => seq(addr, v, simdOp(0x5b), ...memarg(3, offset), 0),
+  /** Stores 32-bit lane 0: one float32, or four bytes. */
+  store32_lane0: (addr: Part, v: Part, offset = 0): Code => seq(addr, v, simdOp(0x5a), ...memarg(2, offset), 0),
+  /** Four bytes into lane 0, the rest zero. */
+  load32_zero: (addr: Part, offset = 0): Code => seq(addr, simdOp(0x5c), ...memarg(2, offset)),
+  /** Bytes of a and b (0-15 from a, 16-31 from b) picked by 16 lane indices. */
+  shuffle: (a: Part, b: Part, lanes: readonly number[]): Code => seq(a, b, simdOp(0x0d), ...lanes),
   const: (bytes: readonly number[]): Code => [...simdOp(0x0c), ...bytes],
   zero: (): Code => [...simdOp(0x0c), ...new Array(16).fill(0)],
   not: sun(0x4d), and: sbin(0x4e), andnot: sbin(0x4f), or: sbin(0x50), xor: sbin(0x51),
@@ -263,9 +271,20 @@ export const v128 = {
   any_true: sun(0x53),
 };
 
+export const i8x16 = {
+  narrow_i16x8_u: sbin(0x66),
+};
+
+export const i16x8 = {
+  narrow_i32x4_u: sbin(0x86),
+  extend_low_i8x16_u: sun(0x89),
+};
+
 export const i32x4 = {
   splat: sun(0x11),
   extract_lane: (v: Part, lane: number): Code => seq(v, simdOp(0x1b), lane),
+  replace_lane: (v: Part, lane: number, x: Part): Code => seq(v, x, simdOp(0x1c), lane),
+  extend_low_i16x8_u: sun(0xa9),
   eq: sbin(0x37), ne: sbin(0x38), lt_s: sbin(0x39), gt_s: sbin(0x3b),
   all_true: sun(0xa3), bitmask: sun(0xa4),
   shl: sbin(0xab), shr_s: sbin(0xac), shr_u: sbin(0xad), add: sbin(0xae), sub: sbin(0xb1), mul: sbin(0xb5),
@@ -275,6 +294,7 @@ export const i32x4 = {
 export const i64x2 = {
   splat: sun(0x12),
   extract_lane: (v: Part, lane: number): Code => seq(v, simdOp(0x1d), lane),
+  replace_lane: (v: Part, lane: number, x: Part): Code => seq(v, x, simdOp(0x1e), lane),
   all_true: sun(0xc3), bitmask: sun(0xc4),
   shl: sbin(0xcb), shr_s: sbin(0xcc), shr_u: sbin(0xcd), add: sbin(0xce), sub: sbin(0xd1),
   eq: sbin(0xd6), ne: sbin(0xd7), lt_s: sbin(0xd8), gt_s: sbin(0xd9),
@@ -284,6 +304,7 @@ export const f32x4 = {
   splat: sun(0x13),
   const: (v: number): Code => v128.const([...f32Bytes(v), ...f32Bytes(v), ...f32Bytes(v), ...f32Bytes(v)]),
   extract_lane: (v: Part, lane: number): Code => seq(v, simdOp(0x1f), lane),
+  replace_lane: (v: Part, lane: number, x: Part): Code => seq(v, x, simdOp(0x20), lane),
   eq: sbin(0x41), ne: sbin(0x42), lt: sbin(0x43), gt: sbin(0x44), le: sbin(0x45), ge: sbin(0x46),
   abs: sun(0xe0), neg: sun(0xe1), sqrt: sun(0xe3),
   add: sbin(0xe4), sub: sbin(0xe5), mul: sbin(0xe6), div: sbin(0xe7), min: sbin(0xe8), max: sbin(0xe9), pmin: sbin(0xea), pmax: sbin(0xeb),

@@ -4,13 +4,16 @@
 import type { Kernel, View } from '../backend.js';
 import type { KernelMap } from '../ops/table.js';
 import type { FloatArray } from '../dtype.js';
-import { broadcastStrides, contiguousStrides, sizeOf } from '../shape.js';
+import { broadcastStrides, collapseDims, contiguousStrides, isContiguous, shapesEqual, sizeOf } from '../shape.js';
 import { cpuKernels } from '../cpu/kernels.js';
 import { matmulKernel as jsMatmul, usesPackedPath } from '../cpu/matmul.js';
 import type { WasmStorage } from './heap.js';
 import { heap, compiled, type Compiled } from './runtime.js';
 import { MR, NR_FAST, NR_REF, buildMatmul, scratchBytes } from './matmul.js';
+import { buildReduce, type ReduceOp } from './reduce.js';
 import { runJobs, threadPool } from '../cpu/threads.js';
+import { BINARY_LOOPS, UNARY_LOOPS } from '../cpu/elementwise.js';
+import { HOST_FNS, buildElementwise, exprKey, supported, type Node, type Operand, type StrideClass } from './elementwise.js';
 import type { WasmBackend } from './backend.js';
 
 type PackedFn = (a: number, ars: number, acs: number, b: number, brs: number, bcs: number, out: number, ldo: number, M: number, N: number, K: number, scratch: number) => void;
@@ -94,7 +97,139 @@ const matmul: Kernel<{ batch: number[] }> = ([a, b], out, { batch }) => {
   }
 };
 
+// ---------------------------------------------------------------- elementwise
+type RunFn = (...args: number[]) => void;
+const esOf = (v: View) => (v.dtype === 'float64' ? 8 : v.dtype === 'bool' ? 1 : 4);
+const runCache = new Map<string, RunFn>();
+
+/** The compiled kernel of an expression for these operand dtypes and inner-stride classes. */
+function exprRun(cacheKey: string, root: Node, ins: Operand[], out: View): RunFn {
+  let fn = runCache.get(cacheKey);
+  if (!fn) {
+    fn = compiled<{ run: RunFn }>(exprKey(root, ins, out.dtype), (m) => buildElementwise(m, root, ins, out.dtype), HOST_FNS).exports.run;
+    runCache.set(cacheKey, fn);
+  }
+  return fn;
+}
+
+const strideClass = (s: number): StrideClass => (s === 1 ? 'unit' : s === 0 ? 'zero' : 'any');
+
+/**
+ * Runs expression `root` over `inputs` (broadcast to out's shape) into out: dims merged where
+ * every operand allows, the last two dims walked by the kernel, any others here.
+ * `sig` names the expression for the cache (with the dtypes; the stride classes are added here).
+ */
+export function runExpr(sig: string, root: Node, inputs: readonly View[], out: View): void {
+  const nIn = inputs.length;
+  const total = sizeOf(out.shape);
+  let shape: number[], strides: number[][];
+  if (inputs.every((v) => (v.shape.length === 0 || shapesEqual(v.shape, out.shape)) && isContiguous(v.shape, v.strides))) {
+    shape = [total];
+    strides = inputs.map((v) => [v.shape.length === 0 ? 0 : 1]);
+  } else {
+    const c = collapseDims(out.shape, [...inputs.map((v) => broadcastStrides(v.shape, v.strides, out.shape)), contiguousStrides(out.shape)]);
+    shape = c.shape;
+    strides = c.strides.slice(0, nIn);
+  }
+  const rank = shape.length;
+  const n = shape[rank - 1], rows = rank >= 2 ? shape[rank - 2] : 1;
+  let key = sig;
+  const ins: Operand[] = new Array(nIn);
+  for (let k = 0; k < nIn; k++) {
+    const cls = strideClass(strides[k][rank - 1]);
+    ins[k] = { dtype: inputs[k].dtype, stride: cls };
+    key += cls[0];
+  }
+  const run = exprRun(key, root, ins, out);
+  const args: number[] = new Array(3 * nIn + 3);
+  const base = inputs.map((v) => addr(v, v.offset));
+  const es = inputs.map(esOf);
+  for (let k = 0; k < nIn; k++) {
+    args[3 * k + 1] = rank >= 2 ? strides[k][rank - 2] * es[k] : 0;
+    args[3 * k + 2] = strides[k][rank - 1] * es[k];
+  }
+  args[3 * nIn + 1] = rows;
+  args[3 * nIn + 2] = n;
+  const y = addr(out, 0), slab = rows * n * esOf(out);
+  // Dims before the last two: an odometer over slabs.
+  const outer = rank > 2 ? shape.slice(0, rank - 2) : [];
+  const slabs = sizeOf(outer);
+  const idx = new Array<number>(outer.length).fill(0);
+  for (let sIdx = 0; sIdx < slabs; sIdx++) {
+    for (let k = 0; k < nIn; k++) {
+      let p = base[k];
+      for (let d = 0; d < outer.length; d++) p += idx[d] * strides[k][d] * es[k];
+      args[3 * k] = p;
+    }
+    args[3 * nIn] = y + sIdx * slab;
+    run(...args);
+    for (let d = outer.length - 1; d >= 0; d--) {
+      if (++idx[d] < outer[d]) break;
+      idx[d] = 0;
+    }
+  }
+}
+
+/** The one-op expression op(in0, in1, ...) with these dtypes (cached). */
+const opNodes = new Map<string, Node>();
+function opNode(op: string, arity: number, dtype: View['dtype']): Node {
+  const k = `${op}:${arity}:${dtype}`;
+  let n = opNodes.get(k);
+  if (!n) {
+    n = { t: 'op', op, dtype, args: Array.from({ length: arity }, (_, i) => ({ t: 'in', i }) as Node) };
+    opNodes.set(k, n);
+  }
+  return n;
+}
+
+/** A kernel running `op` in wasm where its dtypes have lanes, else the JS kernel (int32 ops, float64 transcendentals, pow). */
+function elementwise(op: string, js: Kernel): Kernel {
+  return (inputs, out, attrs) => {
+    const dts = inputs.map((v) => v.dtype);
+    if (!supported(op, dts, out.dtype)) return js(inputs, out, attrs);
+    runExpr(`${op}|${dts.join(',')}|${out.dtype}|`, opNode(op, inputs.length, out.dtype), inputs, out);
+  };
+}
+
+// ---------------------------------------------------------------- reductions
+type ReduceFn = (x: number, stride: number, n: number, y: number, count: number) => void;
+
+/**
+ * sum / max / min of float32 or float64 rows in wasm: the op hands over a view whose last dims
+ * (n elements) are reduced; where the kept dims and the reduced dims each merge into one strided
+ * dim, the rows kernel (reduced elements contiguous) or the cols kernel (kept elements contiguous)
+ * runs; other layouts and dtypes keep the JS kernel.
+ */
+function reduceKernel(op: ReduceOp, js: Kernel<{ n: number }>): Kernel<{ n: number }> {
+  return (inputs, out, attrs) => {
+    const [x] = inputs;
+    const { n } = attrs;
+    if ((x.dtype !== 'float32' && x.dtype !== 'float64') || out.dtype !== x.dtype || n === 0) return js(inputs, out, attrs);
+    let split = x.shape.length, prod = 1;
+    while (split > 0 && prod < n) prod *= x.shape[--split];
+    const kept = collapseDims(x.shape.slice(0, split), [x.strides.slice(0, split)]);
+    const red = collapseDims(x.shape.slice(split), [x.strides.slice(split)]);
+    if (kept.shape.length !== 1 || red.shape.length !== 1) return js(inputs, out, attrs);
+    const rows = sizeOf(out.shape);
+    const rs = rows === 1 ? 0 : kept.strides[0][0], ks = red.strides[0][0];
+    const es = x.dtype === 'float64' ? 8 : 4;
+    const mod = compiled<{ rows: ReduceFn; cols: ReduceFn }>(`reduce:${op}:${x.dtype}`, (m) => buildReduce(m, op, x.dtype)).exports;
+    if (ks === 1) mod.rows(addr(x, x.offset), rs * es, n, addr(out, 0), rows);
+    else if (rs === 1 || rows === 1) mod.cols(addr(x, x.offset), ks * es, n, addr(out, 0), rows);
+    else js(inputs, out, attrs);
+  };
+}
+
+const mapKernels = <T extends Record<string, Kernel>>(loops: T): { [K in keyof T]: Kernel } =>
+  Object.fromEntries(Object.entries(loops).map(([op, k]) => [op, elementwise(op, k)])) as { [K in keyof T]: Kernel };
+
 export const wasmKernels = {
   ...cpuKernels,
+  ...mapKernels(UNARY_LOOPS),
+  ...mapKernels(BINARY_LOOPS),
+  where: elementwise('where', cpuKernels.where),
+  sum: reduceKernel('sum', cpuKernels.sum),
+  max: reduceKernel('max', cpuKernels.max),
+  min: reduceKernel('min', cpuKernels.min),
   matmul,
 } satisfies KernelMap;
