@@ -4,6 +4,7 @@
 // missing kernel is a compile-time error. The ops know nothing of any backend.
 import type { DType, TypedArray } from './dtype.js';
 import type { RandomRequest } from './random.js';
+import type { FusedNode } from './fusion.js';
 
 /** 'cpu' and 'webgpu' come with papergrad; other names are backends registered by users and tests. */
 export type Device = 'cpu' | 'webgpu' | (string & {});
@@ -18,6 +19,8 @@ export interface Storage {
   data: any;
   /** Number of live tensors (and saved graph values) using this storage. */
   refs: number;
+  /** Inside pg.compile: the deferred elementwise computation of this storage (fusion.ts), until it runs. */
+  pending?: { run(): void; drop(): void };
 }
 
 /** A strided window onto a storage: what kernels read and write. Tensors implement it. */
@@ -75,4 +78,13 @@ export interface Backend {
   flush?(): void;
   /** A random tensor drawn on the device (when caps.randomStreams): the same numbers as the CPU fills. */
   random?(req: RandomRequest): Storage;
+  /**
+   * Elementwise fusion (pg.compile, fusion.ts), optional: whether op `op` with these argument and
+   * output dtypes can be a node of a fused kernel; whether an expression costs more to recompute
+   * in each consumer than to store once (then it is not inlined); and running a fused expression
+   * into out (contiguous) from inputs broadcast to out's shape, with the bits of its ops run one by one.
+   */
+  fusible?(op: string, args: readonly DType[], out: DType): boolean;
+  fusionExpensive?(root: FusedNode): boolean;
+  runFused?(root: FusedNode, inputs: readonly View[], out: View): void;
 }

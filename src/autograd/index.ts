@@ -16,6 +16,7 @@ export type { KernelMap, OpName } from './ops/table.js';
 export * from './ops/index.js';
 export { noGrad, enableGrad, isGradEnabled, grad, valueAndGrad, customOp, zeroGrad } from './engine.js';
 export { tidy, keep, memory } from './memory.js';
+export { compile } from './fusion.js';
 export { scoped } from './ops/core.js';
 export { setDefaultDevice, getDefaultDevice, registerBackend, unregisterBackend, getBackend, devices } from './devices.js';
 export { Generator, manualSeed, defaultGenerator } from './random.js';

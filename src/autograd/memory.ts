@@ -26,10 +26,24 @@ export function storageRetained(s: Storage): void {
 export function storageReleased(s: Storage): void {
   if (s.refs <= 0) throw new Error('internal: storage released twice');
   if (--s.refs === 0) {
+    if (s.pending) { // deferred by pg.compile and never read: never computed
+      const p = s.pending;
+      s.pending = undefined;
+      p.drop();
+    }
     live.storages--;
     const dev = s.backend.device;
     live.bytes.set(dev, (live.bytes.get(dev) ?? 0) - s.size * bytesPerElement(s.dtype));
     s.backend.release(s);
+  }
+}
+
+/** Computes a storage deferred by pg.compile (fusion.ts) now, if it is. Every read of a storage's data goes through here first. */
+export function realize(s: Storage): void {
+  const p = s.pending;
+  if (p) {
+    s.pending = undefined;
+    p.run();
   }
 }
 

@@ -172,7 +172,7 @@ export function matmulCpu(
   b: FloatArray, bOff: number, brs: number, bcs: number,
   out: FloatArray, outOff: number, M: number, N: number, K: number,
 ): void {
-  const p = pool;
+  const p = paused ? null : pool;
   const sameKind = a.constructor === out.constructor && b.constructor === out.constructor;
   if (!p || !sameKind || M * N * K < p.minMacs || !usesPackedPath(M, N, K)) {
     matmulKernel(a, aOff, ars, acs, b, bOff, brs, bcs, out, outOff, M, N, K);
@@ -257,7 +257,13 @@ export function matmulCpu(
 
 /** Threads large products may use (the calling one included) and the size from which they split; null without a pool. */
 export function threadPool(): { threads: number; minMacs: number } | null {
-  return pool ? { threads: pool.workers.length + 1, minMacs: pool.minMacs } : null;
+  return pool && !paused ? { threads: pool.workers.length + 1, minMacs: pool.minMacs } : null;
+}
+
+let paused = false;
+/** For benchmarks: keep the workers but run every product on the calling thread (true), or use them again (false). */
+export function pauseCpuThreads(on: boolean): void {
+  paused = on;
 }
 
 /**

@@ -7,6 +7,7 @@ import { arrayFor, checkDType, dtypeOfArray, DTYPES, isFloat, type DType, type T
 import { fmt, sizeOf } from '../shape.js';
 import { getBackend, getDefaultDevice } from '../devices.js';
 import { fromTyped, runOp, scoped } from './core.js';
+import { realize } from '../memory.js';
 import * as R from '../random.js';
 
 export interface CreateOpts {
@@ -139,6 +140,7 @@ export function to(x: Tensor, target: Device | DType): Tensor {
     // Crossing devices goes through a synchronous CPU read where possible; WebGPU -> CPU needs toAsync.
     const src = x.storage.backend;
     if (!src.readSync) throw new Error(`to: moving from ${x.device} to ${target} needs a readback; use await pg.toDevice(t, '${target}')`);
+    realize(x.storage);
     const out = fromTyped(src.readSync(x), x.shape, x.dtype, target);
     return out;
   }
@@ -244,6 +246,7 @@ export const multinomial = scoped(function multinomial(probs: Tensor, numSamples
   const replacement = opts.replacement ?? false;
   if (!replacement && numSamples > cols) throw new Error(`multinomial: cannot draw ${numSamples} samples without replacement from ${cols} categories`);
   if (cols === 0) throw new Error('multinomial: need at least one category');
+  realize(probs.storage);
   const p = probs.storage.backend.readSync ? probs.storage.backend.readSync(probs) : null;
   if (!p) return multinomialOnDevice(probs.rank === 2 ? probs : probs.unsqueeze(0), numSamples, replacement, gen(opts), probs.rank);
   for (const v of p) if (!(v >= 0) || v === Infinity) throw new Error(`multinomial: probabilities must be finite and non-negative, got ${v}`);

@@ -13,7 +13,9 @@ import { arrayFor, type DType, type TypedArray } from '../dtype.js';
 import { isContiguous, sizeOf } from '../shape.js';
 import { copyStrided } from '../cpu/strided.js';
 import { heap } from './runtime.js';
-import { wasmKernels } from './kernels.js';
+import { runExpr, wasmKernels } from './kernels.js';
+import { supported, treeKey, usesMath } from './elementwise.js';
+import type { FusedNode } from '../fusion.js';
 
 export class WasmBackend implements Backend {
   readonly kernels = wasmKernels;
@@ -60,5 +62,18 @@ export class WasmBackend implements Backend {
 
   async read(v: View): Promise<TypedArray> {
     return this.readSync(v);
+  }
+
+  // Elementwise fusion (pg.compile): any chain of ops that have wasm lanes runs as one kernel.
+  fusible(op: string, args: readonly DType[], out: DType): boolean {
+    return supported(op, args, out);
+  }
+
+  fusionExpensive(root: FusedNode): boolean {
+    return usesMath(root);
+  }
+
+  runFused(root: FusedNode, inputs: readonly View[], out: View): void {
+    runExpr(`fused ${treeKey(root)}|${inputs.map((v) => v.dtype).join(',')}|${out.dtype}|`, root, inputs, out);
   }
 }

@@ -15,6 +15,7 @@
 // Each operand's inner stride has a class fixed in the module (unit, zero: broadcast, any), so
 // unit-stride operands load 16 bytes at once.
 import type { DType } from '../dtype.js';
+import type { FusedNode } from '../fusion.js';
 import {
   F64, I32, V128, ModuleBuilder, block, brIf, call, f32, f32x4, f64, f64x2, get, i16x8, i32, i32x4, i64, i64x2, i8x16, ifElse,
   loop, seq, set, v128, type Code, type Func,
@@ -24,7 +25,7 @@ import { copysign, i64x2Const } from './mathlib.js';
 import { cos32, erf32, exp32, expm1_32, log1p32, log32, sigmoid32, sin32, tanh32 } from '../math.js';
 
 /** An expression: an input operand, or an op-table op (by name) of other nodes, with its dtype. */
-export type Node = { readonly t: 'in'; readonly i: number } | { readonly t: 'op'; readonly op: string; readonly args: readonly Node[]; readonly dtype: DType };
+export type Node = FusedNode;
 
 export type StrideClass = 'unit' | 'zero' | 'any';
 export interface Operand { readonly dtype: DType; readonly stride: StrideClass }
@@ -167,6 +168,16 @@ export function supported(op: string, args: readonly DType[], out: DType): boole
 
 /** Bytes per element. */
 const esOf = (d: DType) => (d === 'float64' ? 8 : d === 'bool' ? 1 : 4);
+
+/** A canonical key of an expression alone. */
+export function treeKey(n: Node): string {
+  return n.t === 'in' ? `$${n.i}` : `${n.op}:${n.dtype}(${n.args.map(treeKey).join(',')})`;
+}
+
+/** Whether an expression holds a float32 op computed in float64 lanes (the math library): worth storing rather than recomputing. */
+export function usesMath(n: Node): boolean {
+  return n.t === 'op' && (n.op in MATH32 || n.args.some(usesMath));
+}
 
 /** A canonical key of an expression and its operands (the kernel cache key). */
 export function exprKey(root: Node, ins: readonly Operand[], out: DType): string {

@@ -15,7 +15,7 @@ export function cpuDeviceBackend(): Backend {
   if (wasmAvailable()) return new WasmBackend('cpu');
   if (!said) {
     said = true;
-    console.info(`papergrad: WebAssembly is not available (${wasmUnavailableReason()}); the CPU runs papergrad's pure-JS kernels (same results, slower)`);
+    globalThis.console?.info?.(`papergrad: WebAssembly is not available (${wasmUnavailableReason()}); the CPU runs papergrad's pure-JS kernels (same results, slower)`);
   }
   return new CpuBackend('cpu');
 }
