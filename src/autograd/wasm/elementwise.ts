@@ -22,7 +22,7 @@ import {
 } from './emit.js';
 import * as M from './mathlib.js';
 import { copysign, i64x2Const } from './mathlib.js';
-import { cos32, erf32, exp32, expm1_32, log1p32, log32, sigmoid32, sin32, tanh32 } from '../math.js';
+import { EXP_Q, LN2_HI, LN2_LO, cos32, erf32, exp32, expm1_32, log1p32, log32, sigmoid32, sin32, tanh32 } from '../math.js';
 
 /** An expression: an input operand, or an op-table op (by name) of other nodes, with its dtype. */
 export type Node = FusedNode;
@@ -142,6 +142,34 @@ const LANES2: Record<string, (a: number[]) => Code> = {
   copy: ([x]) => get(x),
 };
 
+/**
+ * 'fast' precision: float32 ops computed in float32 lanes with the WebGPU backend's algorithms
+ * (webgpu/math.ts: the same reduction and coefficient tables, evaluated in float32), within the
+ * op's declared tolerance of the reference and 4 lanes at a time instead of 2.
+ */
+const FAST4: Record<string, (a: number[], t: number[]) => Code> = {
+  // e^x = 2^k (1 + r + r^2 Q(r)), k = round(x log2 e), r = x - k ln 2 (Cody-Waite, two parts);
+  // 2^k applied in two exact steps (k = k1 + k2), so results near the ends round once.
+  exp: ([x], [k, r, ki]) => {
+    const h = (c: readonly number[]): Code => { // Horner in float32
+      let v = f32x4.const(c[c.length - 1]);
+      for (let j = c.length - 2; j >= 0; j--) v = f32x4.add(f32x4.const(c[j]), f32x4.mul(get(r), v));
+      return v;
+    };
+    const pow2 = (e: Code) => i32x4.shl(i32x4.add(e, splat32(127)), i32.const(23));
+    return seq(
+      set(k, f32x4.nearest(f32x4.mul(get(x), f32x4.const(Math.LOG2E)))),
+      set(r, f32x4.sub(f32x4.sub(get(x), f32x4.mul(get(k), f32x4.const(LN2_HI))), f32x4.mul(get(k), f32x4.const(LN2_LO)))),
+      set(ki, i32x4.trunc_sat_f32x4_s(get(k))),
+      set(r, f32x4.add(f32x4.const(1), f32x4.add(get(r), f32x4.mul(f32x4.mul(get(r), get(r)), h(EXP_Q))))),
+      set(r, f32x4.mul(f32x4.mul(get(r), pow2(i32x4.shr_s(get(ki), i32.const(1)))), pow2(i32x4.sub(get(ki), i32x4.shr_s(get(ki), i32.const(1)))))),
+      // x > 89: inf; x < -104: 0; NaN: NaN
+      v128.bitselect(f32x4.const(Infinity), v128.bitselect(v128.zero(), v128.bitselect(get(x), get(r), f32x4.ne(get(x), get(x))), f32x4.lt(get(x), f32x4.const(-104))),
+        f32x4.gt(get(x), f32x4.const(89))),
+    );
+  },
+};
+
 const isF = (d: DType) => d === 'float32' || d === 'float64';
 
 /**
@@ -180,13 +208,12 @@ export function usesMath(n: Node): boolean {
 }
 
 /** A canonical key of an expression and its operands (the kernel cache key). */
-export function exprKey(root: Node, ins: readonly Operand[], out: DType): string {
-  const k = (n: Node): string => (n.t === 'in' ? `$${n.i}` : `${n.op}:${n.dtype}(${n.args.map(k).join(',')})`);
-  return `ew ${k(root)} -> ${out} | ${ins.map((o) => `${o.dtype}/${o.stride}`).join(' ')}`;
+export function exprKey(root: Node, ins: readonly Operand[], out: DType, fast = false): string {
+  return `ew${fast ? ' fast' : ''} ${treeKey(root)} -> ${out} | ${ins.map((o) => `${o.dtype}/${o.stride}`).join(' ')}`;
 }
 
 /** Builds the module of one expression: export `run(p0, outer0, inner0, ..., y, rows, n)`. */
-export function buildElementwise(m: ModuleBuilder, root: Node, ins: readonly Operand[], out: DType): void {
+export function buildElementwise(m: ModuleBuilder, root: Node, ins: readonly Operand[], out: DType, fast = false): void {
   const nodes: Extract<Node, { t: 'op' }>[] = [];
   const seen = new Set<Node>();
   const visit = (n: Node) => {
@@ -200,7 +227,8 @@ export function buildElementwise(m: ModuleBuilder, root: Node, ins: readonly Ope
 
   // Host imports, then one helper per float64-lane op (both halves of a group call it).
   const hostIndex = new Map<string, number>();
-  for (const n of nodes) if (!wide && n.op in MATH32 && !hostIndex.has(n.op)) hostIndex.set(n.op, m.importFunc('js', n.op, [F64], [F64]));
+  const inFast = (n: Extract<Node, { t: 'op' }>) => fast && !wide && n.op in FAST4 && n.dtype === 'float32';
+  for (const n of nodes) if (!wide && n.op in MATH32 && !inFast(n) && !hostIndex.has(n.op)) hostIndex.set(n.op, m.importFunc('js', n.op, [F64], [F64]));
   const helper = new Map<string, number>();
   for (const op of hostIndex.keys()) {
     const { f, index } = m.func(null, [V128], [V128]);
@@ -269,6 +297,7 @@ export function buildElementwise(m: ModuleBuilder, root: Node, ins: readonly Ope
       if (argDt[0] === 'bool') return v128.and(get(a[0]), wide ? C(1) : f32x4.const(1));
       return f32x4.convert_i32x4_s(get(a[0])); // int32 -> float32 (round to nearest even)
     }
+    if (inFast(n)) return FAST4[n.op](a, tmp);
     if (!wide && n.op in MATH32) {
       const h = helper.get(n.op)!;
       const [lo, hi] = tmp;

@@ -289,6 +289,7 @@ export const i32x4 = {
   all_true: sun(0xa3), bitmask: sun(0xa4),
   shl: sbin(0xab), shr_s: sbin(0xac), shr_u: sbin(0xad), add: sbin(0xae), sub: sbin(0xb1), mul: sbin(0xb5),
   trunc_sat_f64x2_s_zero: sun(0xfc),
+  trunc_sat_f32x4_s: sun(0xf8),
 };
 
 export const i64x2 = {
@@ -310,6 +311,7 @@ export const f32x4 = {
   add: sbin(0xe4), sub: sbin(0xe5), mul: sbin(0xe6), div: sbin(0xe7), min: sbin(0xe8), max: sbin(0xe9), pmin: sbin(0xea), pmax: sbin(0xeb),
   demote_f64x2_zero: sun(0x5e),
   convert_i32x4_s: sun(0xfa),
+  nearest: sun(0x6a),
 };
 
 export const f64x2 = {

@@ -103,10 +103,10 @@ const esOf = (v: View) => (v.dtype === 'float64' ? 8 : v.dtype === 'bool' ? 1 : 
 const runCache = new Map<string, RunFn>();
 
 /** The compiled kernel of an expression for these operand dtypes and inner-stride classes. */
-function exprRun(cacheKey: string, root: Node, ins: Operand[], out: View): RunFn {
+function exprRun(cacheKey: string, root: Node, ins: Operand[], out: View, fast: boolean): RunFn {
   let fn = runCache.get(cacheKey);
   if (!fn) {
-    fn = compiled<{ run: RunFn }>(exprKey(root, ins, out.dtype), (m) => buildElementwise(m, root, ins, out.dtype), HOST_FNS).exports.run;
+    fn = compiled<{ run: RunFn }>(exprKey(root, ins, out.dtype, fast), (m) => buildElementwise(m, root, ins, out.dtype, fast), HOST_FNS).exports.run;
     runCache.set(cacheKey, fn);
   }
   return fn;
@@ -133,14 +133,15 @@ export function runExpr(sig: string, root: Node, inputs: readonly View[], out: V
   }
   const rank = shape.length;
   const n = shape[rank - 1], rows = rank >= 2 ? shape[rank - 2] : 1;
-  let key = sig;
+  const fast = (out.storage.backend as WasmBackend).precision === 'fast';
+  let key = (fast ? 'F' : 'R') + sig;
   const ins: Operand[] = new Array(nIn);
   for (let k = 0; k < nIn; k++) {
     const cls = strideClass(strides[k][rank - 1]);
     ins[k] = { dtype: inputs[k].dtype, stride: cls };
     key += cls[0];
   }
-  const run = exprRun(key, root, ins, out);
+  const run = exprRun(key, root, ins, out, fast);
   const args: number[] = new Array(3 * nIn + 3);
   const base = inputs.map((v) => addr(v, v.offset));
   const es = inputs.map(esOf);
