@@ -13,8 +13,8 @@ import { arrayFor, type DType, type TypedArray } from '../dtype.js';
 import { isContiguous, sizeOf } from '../shape.js';
 import { copyStrided } from '../cpu/strided.js';
 import { heap } from './runtime.js';
-import { runExpr, wasmKernels } from './kernels.js';
-import { supported, treeKey, usesMath } from './elementwise.js';
+import { runFusedExpr, wasmKernels } from './kernels.js';
+import { supported, usesMath } from './elementwise.js';
 import type { FusedNode } from '../fusion.js';
 
 export class WasmBackend implements Backend {
@@ -74,6 +74,6 @@ export class WasmBackend implements Backend {
   }
 
   runFused(root: FusedNode, inputs: readonly View[], out: View): void {
-    runExpr(`fused ${treeKey(root)}|${inputs.map((v) => v.dtype).join(',')}|${out.dtype}|`, root, inputs, out);
+    runFusedExpr(root, inputs, out);
   }
 }

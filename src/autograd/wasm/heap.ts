@@ -10,8 +10,9 @@
 //
 // Allocator: blocks are multiples of 16 bytes (aligned for v128 loads), rounded up to one of 8
 // size classes per power of two (at most 12.5% waste), so a freed block fits the next request of
-// its class exactly; free blocks merge with free neighbours, and a free block at the top goes
-// back to the unallocated end. The memory only grows (WebAssembly cannot shrink it): its size is
+// its class exactly. A freed block first waits in its class's quick list (reused as it is, with its
+// view); before the memory grows, and past 256 MiB of them, blocks are filed as free blocks, which
+// merge with free neighbours, a free block at the top going back to the unallocated end. The memory only grows (WebAssembly cannot shrink it): its size is
 // the high-water mark of live tensors plus kernel scratch.
 import type { Backend, Storage } from '../backend.js';
 import type { DType, TypedArray } from '../dtype.js';
@@ -30,26 +31,41 @@ export interface WasmStorage extends Storage {
   readonly bytes: number;
 }
 
-function sizeClass(bytes: number): { index: number; size: number } {
-  const b = Math.max(16, Math.ceil(bytes / 16) * 16);
-  if (b <= 256) return { index: b / 16 - 1, size: b }; // 16, 32, .., 256: classes 0..15
+const pow2 = (e: number) => (e < 30 ? 1 << e : 2 ** e);
+
+/** The size class of a request: its index and its size (a multiple of 16). */
+function classIndex(bytes: number): number {
+  const b = bytes <= 16 ? 16 : (bytes + 15) & ~15;
+  if (b <= 256) return (b >> 4) - 1; // 16, 32, .., 256: classes 0..15
   const e = 31 - Math.clz32(b - 1); // 2^e < b <= 2^(e+1)
-  const step = 2 ** (e - 3); // 8 classes between 2^e and 2^(e+1)
-  const k = Math.ceil((b - 2 ** e) / step); // 1..8
-  return { index: 16 + (e - 8) * 8 + (k - 1), size: 2 ** e + k * step };
+  const step = pow2(e - 3); // 8 classes between 2^e and 2^(e+1)
+  return 16 + (e - 8) * 8 + (Math.ceil((b - pow2(e)) / step) - 1);
+}
+
+/** The size of class `index`. */
+function classSize(index: number): number {
+  if (index < 16) return (index + 1) << 4;
+  const e = 8 + ((index - 16) >> 3), k = ((index - 16) & 7) + 1;
+  return pow2(e) + k * pow2(e - 3);
 }
 
 /** The largest class not above `bytes` (where a free block of that size is filed). */
 function floorClass(bytes: number): number {
   if (bytes < 16) return -1;
-  if (bytes <= 256) return Math.floor(bytes / 16) - 1;
+  if (bytes <= 256) return (bytes >> 4) - 1;
   const e = 31 - Math.clz32(bytes - 1);
-  const step = 2 ** (e - 3);
-  const k = Math.floor((bytes - 2 ** e) / step); // 0..8
+  const step = pow2(e - 3);
+  const k = Math.floor((bytes - pow2(e)) / step); // 0..8
   return k === 0 ? (e === 8 ? 15 : 16 + (e - 9) * 8 + 7) : 16 + (e - 8) * 8 + (k - 1);
 }
 
 const CLASSES = 16 + 24 * 8 + 8;
+/** At most this many bytes wait in the quick lists. */
+const QUICK_LIMIT = 256 * 1024 * 1024;
+
+function viewDType(v: TypedArray): DType {
+  return v instanceof Float32Array ? 'float32' : v instanceof Float64Array ? 'float64' : v instanceof Int32Array ? 'int32' : 'bool';
+}
 
 function viewOf(buffer: ArrayBufferLike, dtype: DType, ptr: number, size: number): TypedArray {
   switch (dtype) {
@@ -71,6 +87,15 @@ export class Heap {
   /** Live storages, to re-make their views when a non-shared memory grows (unused when shared). */
   private readonly live = new Set<WasmStorage>();
   private readonly onGrow: (() => void)[] = [];
+  /**
+   * Quick lists: blocks freed recently, by size class, reused as they are (no search, no merge):
+   * training loops allocate the same sizes step after step. The views of freed storages are kept
+   * with them, for the next storage of the same dtype and size. They are merged into the free
+   * blocks before the memory grows.
+   */
+  private readonly quickPtr: number[][] = Array.from({ length: CLASSES }, () => []);
+  private readonly quickView: (TypedArray | null)[][] = Array.from({ length: CLASSES }, () => []);
+  private quickBytes = 0;
   /** Bytes in live blocks (tensors and scratch). */
   usedBytes = 0;
 
@@ -100,20 +125,53 @@ export class Heap {
 
   /** A block of at least `bytes` bytes (16-aligned); returns its address and size. */
   allocBytes(bytes: number): { ptr: number; bytes: number } {
-    const { index, size } = sizeClass(bytes);
+    const index = classIndex(bytes);
+    return { ptr: this.allocClass(index, null), bytes: classSize(index) };
+  }
+
+  /** A block of class `index`; `view` receives the kept view of a quick-list block (if any). */
+  private allocClass(index: number, view: { v: TypedArray | null } | null): number {
+    const size = classSize(index);
+    this.usedBytes += size;
+    const q = this.quickPtr[index];
+    if (q.length > 0) {
+      this.quickBytes -= size;
+      const v = this.quickView[index].pop()!;
+      if (view) view.v = v;
+      return q.pop()!;
+    }
     let ptr = this.takeFree(index, size);
+    if (ptr < 0 && this.top + size > this.memory.buffer.byteLength && this.quickBytes > 0) {
+      this.flushQuick(); // merge what the quick lists hold before growing
+      ptr = this.takeFree(index, size);
+    }
     if (ptr < 0) {
       ptr = this.top;
       this.ensure(ptr + size);
       this.top = ptr + size;
     }
-    this.usedBytes += size;
-    return { ptr, bytes: size };
+    return ptr;
   }
 
   /** Returns a block from allocBytes. */
   freeBytes(ptr: number, bytes: number): void {
+    this.freeBlock(ptr, bytes, null);
+  }
+
+  private freeBlock(ptr: number, bytes: number, view: TypedArray | null): void {
     this.usedBytes -= bytes;
+    if (this.quickBytes + bytes <= QUICK_LIMIT) {
+      const index = classIndex(bytes);
+      this.quickPtr[index].push(ptr);
+      this.quickView[index].push(view);
+      this.quickBytes += bytes;
+      return;
+    }
+    this.merge(ptr, bytes);
+  }
+
+  /** Files a free block, merged with its free neighbours (or returned to the unallocated top). */
+  private merge(ptr: number, bytes: number): void {
     let start = ptr, end = ptr + bytes;
     const before = this.freeEnd.get(start);
     if (before !== undefined) { this.unfile(before); start = before; }
@@ -126,19 +184,38 @@ export class Heap {
   /** A storage of `size` elements of `dtype`, owned by `backend`. */
   alloc(backend: Backend, dtype: DType, size: number): WasmStorage {
     if (size === 0) return { backend, dtype, size, data: viewOf(new ArrayBuffer(0), dtype, 0, 0), refs: 0, ptr: 0, bytes: 0 };
-    const { ptr, bytes } = this.allocBytes(size * bytesPerElement(dtype));
-    const s: WasmStorage = { backend, dtype, size, data: viewOf(this.memory.buffer, dtype, ptr, size), refs: 0, ptr, bytes };
+    const index = classIndex(size * bytesPerElement(dtype));
+    const kept = this.kept;
+    kept.v = null;
+    const ptr = this.allocClass(index, kept);
+    const v = kept.v as TypedArray | null;
+    const data = v !== null && v.length === size && viewDType(v) === dtype ? v : viewOf(this.memory.buffer, dtype, ptr, size);
+    const s: WasmStorage = { backend, dtype, size, data, refs: 0, ptr, bytes: classSize(index) };
     if (!this.shared) this.live.add(s);
     return s;
   }
+  private readonly kept: { v: TypedArray | null } = { v: null };
 
   release(s: Storage): void {
     const w = s as WasmStorage;
     if (w.bytes > 0) {
-      this.freeBytes(w.ptr, w.bytes);
+      this.freeBlock(w.ptr, w.bytes, this.shared ? (s.data as TypedArray) : null);
       if (!this.shared) this.live.delete(w);
     }
     s.data = null;
+  }
+
+  /** Merges the quick lists into the free blocks. */
+  private flushQuick(): void {
+    for (let c = 0; c < CLASSES; c++) {
+      const q = this.quickPtr[c];
+      if (q.length === 0) continue;
+      const size = classSize(c);
+      for (const ptr of q) this.merge(ptr, size);
+      q.length = 0;
+      this.quickView[c].length = 0;
+    }
+    this.quickBytes = 0;
   }
 
   /** Makes the memory at least `end` bytes long. */
@@ -160,6 +237,7 @@ export class Heap {
   }
 
   private file(start: number, bytes: number): void {
+    if (bytes <= 0) return;
     this.freeStart.set(start, bytes);
     this.freeEnd.set(start + bytes, start);
     this.bins[floorClass(bytes)].add(start);
@@ -189,9 +267,9 @@ export class Heap {
   }
 
   /** Diagnostics for tests: the memory's size, the top of the allocated range, free bytes below it. */
-  stats(): { memoryBytes: number; top: number; freeBytes: number; usedBytes: number; freeBlocks: number } {
+  stats(): { memoryBytes: number; top: number; freeBytes: number; usedBytes: number; freeBlocks: number; quickBytes: number } {
     let free = 0;
     for (const b of this.freeStart.values()) free += b;
-    return { memoryBytes: this.memory.buffer.byteLength, top: this.top, freeBytes: free, usedBytes: this.usedBytes, freeBlocks: this.freeStart.size };
+    return { memoryBytes: this.memory.buffer.byteLength, top: this.top, freeBytes: free, usedBytes: this.usedBytes, freeBlocks: this.freeStart.size, quickBytes: this.quickBytes };
   }
 }

@@ -13,7 +13,7 @@ import { MR, NR_FAST, NR_REF, buildMatmul, scratchBytes } from './matmul.js';
 import { buildReduce, type ReduceOp } from './reduce.js';
 import { runJobs, threadPool } from '../cpu/threads.js';
 import { BINARY_LOOPS, UNARY_LOOPS } from '../cpu/elementwise.js';
-import { HOST_FNS, buildElementwise, exprKey, supported, type Node, type Operand, type StrideClass } from './elementwise.js';
+import { HOST_FNS, buildElementwise, exprKey, supported, treeKey, type Node, type Operand, type StrideClass } from './elementwise.js';
 import type { WasmBackend } from './backend.js';
 
 type PackedFn = (a: number, ars: number, acs: number, b: number, brs: number, bcs: number, out: number, ldo: number, M: number, N: number, K: number, scratch: number) => void;
@@ -100,48 +100,69 @@ const matmul: Kernel<{ batch: number[] }> = ([a, b], out, { batch }) => {
 // ---------------------------------------------------------------- elementwise
 type RunFn = (...args: number[]) => void;
 const esOf = (v: View) => (v.dtype === 'float64' ? 8 : v.dtype === 'bool' ? 1 : 4);
-const runCache = new Map<string, RunFn>();
-
-/** The compiled kernel of an expression for these operand dtypes and inner-stride classes. */
-function exprRun(cacheKey: string, root: Node, ins: Operand[], out: View, fast: boolean): RunFn {
-  let fn = runCache.get(cacheKey);
-  if (!fn) {
-    fn = compiled<{ run: RunFn }>(exprKey(root, ins, out.dtype, fast), (m) => buildElementwise(m, root, ins, out.dtype, fast), HOST_FNS).exports.run;
-    runCache.set(cacheKey, fn);
-  }
-  return fn;
-}
-
-const strideClass = (s: number): StrideClass => (s === 1 ? 'unit' : s === 0 ? 'zero' : 'any');
+const DT_CODE = { float32: 0, float64: 1, int32: 2, bool: 3 } as const;
+const CLASSES: readonly StrideClass[] = ['unit', 'zero', 'any'];
+const classOf = (s: number) => (s === 1 ? 0 : s === 0 ? 1 : 2);
 
 /**
- * Runs expression `root` over `inputs` (broadcast to out's shape) into out: dims merged where
- * every operand allows, the last two dims walked by the kernel, any others here.
- * `sig` names the expression for the cache (with the dtypes; the stride classes are added here).
+ * The compiled kernels of one expression, by a number coding its inputs' dtypes and inner-stride
+ * classes and the precision (so the hot path builds no string).
  */
-export function runExpr(sig: string, root: Node, inputs: readonly View[], out: View): void {
-  const nIn = inputs.length;
-  const total = sizeOf(out.shape);
-  let shape: number[], strides: number[][];
-  if (inputs.every((v) => (v.shape.length === 0 || shapesEqual(v.shape, out.shape)) && isContiguous(v.shape, v.strides))) {
-    shape = [total];
-    strides = inputs.map((v) => [v.shape.length === 0 ? 0 : 1]);
-  } else {
-    const c = collapseDims(out.shape, [...inputs.map((v) => broadcastStrides(v.shape, v.strides, out.shape)), contiguousStrides(out.shape)]);
-    shape = c.shape;
-    strides = c.strides.slice(0, nIn);
+class ExprKernels {
+  private readonly byCode = new Map<number, RunFn>();
+  constructor(private readonly root: Node) {}
+
+  get(inputs: readonly View[], classes: number[], out: View, fast: boolean): RunFn {
+    let code = fast ? 1 : 0;
+    for (let k = 0; k < inputs.length; k++) code = code * 12 + DT_CODE[inputs[k].dtype] * 3 + classes[k];
+    code = code * 4 + DT_CODE[out.dtype];
+    let fn = this.byCode.get(code);
+    if (!fn) {
+      const ins: Operand[] = inputs.map((v, k) => ({ dtype: v.dtype, stride: CLASSES[classes[k]] }));
+      const root = this.root;
+      fn = compiled<{ run: RunFn }>(exprKey(root, ins, out.dtype, fast), (m) => buildElementwise(m, root, ins, out.dtype, fast), HOST_FNS).exports.run;
+      this.byCode.set(code, fn);
+    }
+    return fn;
   }
+}
+
+const contiguousLike = (v: View, out: View) => (v.shape.length === 0 || shapesEqual(v.shape, out.shape)) && isContiguous(v.shape, v.strides);
+const scratchClasses: number[] = [0, 0, 0, 0];
+
+/**
+ * Runs an expression over `inputs` (broadcast to out's shape) into out: dims merged where every
+ * operand allows, the last two dims walked by the kernel, any others here.
+ */
+export function runExpr(kernels: ExprKernels, inputs: readonly View[], out: View): void {
+  const nIn = inputs.length;
+  const fast = (out.storage.backend as WasmBackend).precision === 'fast';
+  // Every operand whole and contiguous (or a 0-d scalar): one row, no stride bookkeeping.
+  let simple = true;
+  for (let k = 0; k < nIn; k++) if (!contiguousLike(inputs[k], out)) { simple = false; break; }
+  if (simple) {
+    const total = out.storage.size;
+    const cls = nIn <= 4 ? scratchClasses : new Array<number>(nIn);
+    for (let k = 0; k < nIn; k++) cls[k] = inputs[k].shape.length === 0 ? 1 : 0;
+    const run = kernels.get(inputs, cls, out, fast);
+    const y = addr(out, 0);
+    const a0 = inputs[0], a1 = inputs[1], a2 = inputs[2];
+    if (nIn === 1) run(addr(a0, a0.offset), 0, esOf(a0), y, 1, total);
+    else if (nIn === 2) run(addr(a0, a0.offset), 0, cls[0] === 1 ? 0 : esOf(a0), addr(a1, a1.offset), 0, cls[1] === 1 ? 0 : esOf(a1), y, 1, total);
+    else if (nIn === 3) run(addr(a0, a0.offset), 0, cls[0] === 1 ? 0 : esOf(a0), addr(a1, a1.offset), 0, cls[1] === 1 ? 0 : esOf(a1), addr(a2, a2.offset), 0, cls[2] === 1 ? 0 : esOf(a2), y, 1, total);
+    else {
+      const args: number[] = [];
+      for (const v of inputs) args.push(addr(v, v.offset), 0, v.shape.length === 0 ? 0 : esOf(v));
+      run(...args, y, 1, total);
+    }
+    return;
+  }
+  const c = collapseDims(out.shape, [...inputs.map((v) => broadcastStrides(v.shape, v.strides, out.shape)), contiguousStrides(out.shape)]);
+  const shape = c.shape, strides = c.strides;
   const rank = shape.length;
   const n = shape[rank - 1], rows = rank >= 2 ? shape[rank - 2] : 1;
-  const fast = (out.storage.backend as WasmBackend).precision === 'fast';
-  let key = (fast ? 'F' : 'R') + sig;
-  const ins: Operand[] = new Array(nIn);
-  for (let k = 0; k < nIn; k++) {
-    const cls = strideClass(strides[k][rank - 1]);
-    ins[k] = { dtype: inputs[k].dtype, stride: cls };
-    key += cls[0];
-  }
-  const run = exprRun(key, root, ins, out, fast);
+  const cls = inputs.map((_, k) => classOf(strides[k][rank - 1]));
+  const run = kernels.get(inputs, cls, out, fast);
   const args: number[] = new Array(3 * nIn + 3);
   const base = inputs.map((v) => addr(v, v.offset));
   const es = inputs.map(esOf);
@@ -171,24 +192,32 @@ export function runExpr(sig: string, root: Node, inputs: readonly View[], out: V
   }
 }
 
-/** The one-op expression op(in0, in1, ...) with these dtypes (cached). */
-const opNodes = new Map<string, Node>();
-function opNode(op: string, arity: number, dtype: View['dtype']): Node {
-  const k = `${op}:${arity}:${dtype}`;
-  let n = opNodes.get(k);
-  if (!n) {
-    n = { t: 'op', op, dtype, args: Array.from({ length: arity }, (_, i) => ({ t: 'in', i }) as Node) };
-    opNodes.set(k, n);
-  }
-  return n;
+/** The kernels of fused expressions, by the expression's key. */
+const fusedKernels = new Map<string, ExprKernels>();
+export function runFusedExpr(root: Node, inputs: readonly View[], out: View): void {
+  const key = treeKey(root);
+  let k = fusedKernels.get(key);
+  if (!k) fusedKernels.set(key, (k = new ExprKernels(root)));
+  runExpr(k, inputs, out);
 }
 
 /** A kernel running `op` in wasm where its dtypes have lanes, else the JS kernel (int32 ops, float64 transcendentals, pow). */
 function elementwise(op: string, js: Kernel): Kernel {
+  const byArity: ExprKernels[] = [];
+  const support = new Map<number, boolean>();
   return (inputs, out, attrs) => {
-    const dts = inputs.map((v) => v.dtype);
-    if (!supported(op, dts, out.dtype)) return js(inputs, out, attrs);
-    runExpr(`${op}|${dts.join(',')}|${out.dtype}|`, opNode(op, inputs.length, out.dtype), inputs, out);
+    let code = DT_CODE[out.dtype];
+    for (let k = 0; k < inputs.length; k++) code = code * 4 + DT_CODE[inputs[k].dtype];
+    let ok = support.get(code);
+    if (ok === undefined) support.set(code, (ok = supported(op, inputs.map((v) => v.dtype), out.dtype)));
+    if (!ok) return js(inputs, out, attrs);
+    // One expression per arity: op(in0, ...); dtypes are per input (the node's own dtype is out's).
+    let k = byArity[inputs.length * 4 + DT_CODE[out.dtype]];
+    if (!k) {
+      const root: Node = { t: 'op', op, dtype: out.dtype, args: inputs.map((_, i) => ({ t: 'in', i }) as Node) };
+      k = byArity[inputs.length * 4 + DT_CODE[out.dtype]] = new ExprKernels(root);
+    }
+    runExpr(k, inputs, out);
   };
 }
 
