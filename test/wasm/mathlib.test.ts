@@ -49,6 +49,11 @@ describe('float32 unary ops: wasm = pure JS on dense sweeps', () => {
   it('ran them as wasm kernels (not the JS fallback)', () => {
     const keys = compiledKernels().map((k) => k.key);
     for (const op of UNARY) expect(keys.some((k) => k.startsWith(`ew ${op}:float32($0)`)), op).toBe(true);
+    // and each under 4 KiB (what a browser main thread compiles synchronously), even a math op
+    // after a long fused chain
+    const x = pg.randn([9, 7], { generator: new pg.Generator(11) });
+    pg.compile(() => { let y = x; for (let i = 0; i < 11; i++) y = y.mul(1.01).add(0.1); return y.sin().dataSync(); })();
+    for (const k of compiledKernels()) expect(k.bytes, k.key).toBeLessThan(4096);
   });
 });
 

@@ -171,6 +171,8 @@ const FAST4: Record<string, (a: number[], t: number[]) => Code> = {
 };
 
 const isF = (d: DType) => d === 'float32' || d === 'float64';
+/** Float64-lane op code up to this size is inlined, up to a budget per module (see buildElementwise). */
+const INLINE_BYTES = 700, INLINE_BUDGET = 2800;
 
 /**
  * Whether this node's op, with these argument dtypes, has a wasm lane implementation: the dtypes
@@ -225,29 +227,42 @@ export function buildElementwise(m: ModuleBuilder, root: Node, ins: readonly Ope
   const wide = out === 'float64' || ins.some((o) => o.dtype === 'float64');
   const W = wide ? 2 : 4;
 
-  // Host imports, then one helper per float64-lane op (both halves of a group call it).
+  // Host imports: the JS formula of each float64-lane op, for lanes outside its main path.
   const hostIndex = new Map<string, number>();
   const inFast = (n: Extract<Node, { t: 'op' }>) => fast && !wide && n.op in FAST4 && n.dtype === 'float32';
   for (const n of nodes) if (!wide && n.op in MATH32 && !inFast(n) && !hostIndex.has(n.op)) hostIndex.set(n.op, m.importFunc('js', n.op, [F64], [F64]));
+
+  /** A float64-lane op on two lanes in local x, into local r: the main path, then host calls if a lane is outside it. */
+  const mathCode = (s: M.MathScratch, op: string, x: number, r: number): Code => {
+    const def = MATH32[op], h = hostIndex.get(op)!;
+    return seq(
+      set(r, def.main(s, x)),
+      def.edge ? ifElse(v128.any_true(def.edge(x)), [
+        set(r, f64x2.replace_lane(f64x2.splat(call(h, f64x2.extract_lane(get(x), 0))), 1, call(h, f64x2.extract_lane(get(x), 1)))),
+      ]) : [],
+    );
+  };
+  // Short ones are inlined where used (three times: two halves of a group, the tail; measured ~1.5x
+  // on exp over a call per half); long ones are a function of the module, to stay under 4 KiB.
   const helper = new Map<string, number>();
+  let inlined = 0; // bytes of inlined math code, each op's code appearing 4 times (2 halves, group and tail)
   for (const op of hostIndex.keys()) {
-    const { f, index } = m.func(null, [V128], [V128]);
-    const s = new M.MathScratch(f);
-    const r = f.local(V128);
-    const def = MATH32[op];
-    f.emit(set(r, def.main(s, 0)));
-    if (def.edge) {
-      const h = hostIndex.get(op)!;
-      f.emit(ifElse(v128.any_true(def.edge(0)), [
-        set(r, f64x2.replace_lane(f64x2.splat(call(h, f64x2.extract_lane(get(0), 0))), 1, call(h, f64x2.extract_lane(get(0), 1)))),
-      ]));
-    }
-    f.emit(get(r));
+    const probe = new ModuleBuilder().func(null, [V128], [V128]).f;
+    const bytes = mathCode(new M.MathScratch(probe), op, 0, probe.local(V128)).length;
+    if (bytes <= INLINE_BYTES && inlined + 4 * bytes <= INLINE_BUDGET) { inlined += 4 * bytes; continue; }
+    const { f: hf, index } = m.func(null, [V128], [V128]);
+    const r = hf.local(V128);
+    hf.emit(mathCode(new M.MathScratch(hf), op, 0, r), get(r));
     helper.set(op, index);
   }
 
   const nIn = ins.length;
   const { f } = m.func('run', [...new Array(3 * nIn).fill(I32), I32, I32, I32]);
+  const scratch = new M.MathScratch(f);
+  const math2 = (op: string, x: number, r: number): Code => {
+    const h = helper.get(op);
+    return h === undefined ? mathCode(scratch, op, x, r) : set(r, call(h, get(x)));
+  };
   const P = (k: number) => 3 * k, OUTER = (k: number) => 3 * k + 1, INNER = (k: number) => 3 * k + 2;
   const Y = 3 * nIn, ROWS = Y + 1, N = Y + 2;
   const cur = f.locals(I32, nIn);
@@ -299,12 +314,13 @@ export function buildElementwise(m: ModuleBuilder, root: Node, ins: readonly Ope
     }
     if (inFast(n)) return FAST4[n.op](a, tmp);
     if (!wide && n.op in MATH32) {
-      const h = helper.get(n.op)!;
-      const [lo, hi] = tmp;
+      const [lo, hi, r] = tmp;
       return seq(
-        set(lo, call(h, f64x2.promote_low_f32x4(get(a[0])))),
-        set(hi, call(h, f64x2.promote_low_f32x4(v128.shuffle(get(a[0]), get(a[0]), [8, 9, 10, 11, 12, 13, 14, 15, 8, 9, 10, 11, 12, 13, 14, 15])))),
-        v128.shuffle(f32x4.demote_f64x2_zero(get(lo)), f32x4.demote_f64x2_zero(get(hi)), [0, 1, 2, 3, 4, 5, 6, 7, 16, 17, 18, 19, 20, 21, 22, 23]),
+        set(lo, f64x2.promote_low_f32x4(get(a[0]))),
+        math2(n.op, lo, r), set(lo, get(r)),
+        set(hi, f64x2.promote_low_f32x4(v128.shuffle(get(a[0]), get(a[0]), [8, 9, 10, 11, 12, 13, 14, 15, 8, 9, 10, 11, 12, 13, 14, 15]))),
+        math2(n.op, hi, r),
+        v128.shuffle(f32x4.demote_f64x2_zero(get(lo)), f32x4.demote_f64x2_zero(get(r)), [0, 1, 2, 3, 4, 5, 6, 7, 16, 17, 18, 19, 20, 21, 22, 23]),
       );
     }
     const impl = (wide ? LANES2 : LANES4)[n.op];
