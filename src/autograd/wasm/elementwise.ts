@@ -158,9 +158,11 @@ const FAST4: Record<string, (a: number[], t: number[]) => Code> = {
     };
     const pow2 = (e: Code) => i32x4.shl(i32x4.add(e, splat32(127)), i32.const(23));
     return seq(
-      set(k, f32x4.nearest(f32x4.mul(get(x), f32x4.const(Math.LOG2E)))),
+      // k = round(x log2 e) by adding 1.5 * 2^23 (its low bits then hold k), r = x - k ln 2
+      set(ki, f32x4.add(f32x4.mul(get(x), f32x4.const(Math.LOG2E)), f32x4.const(12582912))),
+      set(k, f32x4.sub(get(ki), f32x4.const(12582912))),
+      set(ki, i32x4.sub(get(ki), splat32(0x4b400000))),
       set(r, f32x4.sub(f32x4.sub(get(x), f32x4.mul(get(k), f32x4.const(LN2_HI))), f32x4.mul(get(k), f32x4.const(LN2_LO)))),
-      set(ki, i32x4.trunc_sat_f32x4_s(get(k))),
       set(r, f32x4.add(f32x4.const(1), f32x4.add(get(r), f32x4.mul(f32x4.mul(get(r), get(r)), h(EXP_Q))))),
       set(r, f32x4.mul(f32x4.mul(get(r), pow2(i32x4.shr_s(get(ki), i32.const(1)))), pow2(i32x4.sub(get(ki), i32x4.shr_s(get(ki), i32.const(1)))))),
       // x > 89: inf; x < -104: 0; NaN: NaN

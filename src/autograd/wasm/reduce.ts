@@ -55,26 +55,39 @@ function emitRows(m: ModuleBuilder, op: ReduceOp, e: DType): void {
     ));
     return;
   }
-  // max / min on 4 (float32) or 2 (float64) interleaved lanes, then over the lanes in order.
+  // max / min on 4 accumulators of 4 (float32) or 2 (float64) interleaved lanes (independent
+  // chains: a compare-and-select has a latency), then over all lanes in order.
   const L = f64e ? 2 : 4;
   const init = op === 'max' ? -Infinity : Infinity;
   const V = f64e ? f64x2 : f32x4;
   const better = (v: Code, cur: Code): Code => (op === 'max' ? V.gt(v, cur) : V.lt(v, cur));
-  const [acc, v] = f.locals(V128, 2);
+  const accs = f.locals(V128, 4);
+  const v = f.local(V128);
   const s = f.local(F64), w = f.local(F64);
   const seqStep = (val: Code): Code => seq(set(w, val), // s = w > s || w !== w ? w : s
     ifElse(i32.or(op === 'max' ? f64.gt(get(w), get(s)) : f64.lt(get(w), get(s)), f64.ne(get(w), get(w))), [set(s, get(w))]));
+  const step = (acc: number, off: number): Code => seq(
+    set(v, v128.load(get(p), off)),
+    set(acc, v128.bitselect(get(v), get(acc), v128.or(better(get(v), get(acc)), V.ne(get(v), get(v))))),
+  );
   f.emit(forRange(r, i32.const(0), get(count), 1,
     set(p, i32.add(get(x), i32.mul(get(r), get(rs)))),
-    set(acc, V.const(init)),
-    set(end, i32.sub(get(n), i32.const(L - 1))),
-    forRange(i, i32.const(0), get(end), L,
-      set(v, v128.load(get(p))),
-      set(acc, v128.bitselect(get(v), get(acc), v128.or(better(get(v), get(acc)), V.ne(get(v), get(v))))),
-      set(p, i32.add(get(p), i32.const(L * es))),
+    ...accs.map((a) => set(a, V.const(init))),
+    set(end, i32.sub(get(n), i32.const(4 * L - 1))),
+    forRange(i, i32.const(0), get(end), 4 * L,
+      ...accs.map((a, j) => step(a, 16 * j)),
+      set(p, i32.add(get(p), i32.const(4 * L * es))),
     ),
+    set(end, i32.sub(get(n), i32.const(L - 1))),
+    block(loop(
+      brIf(1, i32.ge_s(get(i), get(end))),
+      step(accs[0], 0),
+      set(p, i32.add(get(p), i32.const(L * es))),
+      set(i, i32.add(get(i), i32.const(L))),
+      [0x0c, 0],
+    )),
     set(s, f64.const(init)),
-    ...Array.from({ length: L }, (_, lane) => seqStep(f64e ? f64x2.extract_lane(get(acc), lane) : f64.promote_f32(f32x4.extract_lane(get(acc), lane)))),
+    ...accs.flatMap((acc) => Array.from({ length: L }, (_, lane) => seqStep(f64e ? f64x2.extract_lane(get(acc), lane) : f64.promote_f32(f32x4.extract_lane(get(acc), lane))))),
     block(loop(
       brIf(1, i32.ge_s(get(i), get(n))),
       seqStep(ld(get(p))),
