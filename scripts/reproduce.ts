@@ -13,6 +13,9 @@
  *   --out <dir>      output folder (default out/)
  *   --resume         keep the (experiment, seed) results already in the output folder (same mode and
  *                    device) and run only the missing jobs; the reports are rebuilt from all of them
+ *   --queue <url>    run the jobs on a Redis queue (redis://host:port or rediss://…) that workers on
+ *                    any number of machines take them from (npm run sweep-worker), and wait for them;
+ *                    needs packages/sweep installed (npm ci --prefix packages/sweep), see its README
  *
  * Each (experiment, seed) runs as its own job in a worker thread; the worker loads this same
  * bundle, which calls workerMain() instead of main(). Each job's result is saved as it ends, and an
@@ -23,6 +26,7 @@
  */
 import { isMainThread } from 'node:worker_threads';
 import { availableParallelism } from 'node:os';
+import { existsSync } from 'node:fs';
 import { resolve } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import {
@@ -40,6 +44,8 @@ import {
   writeSeedRun,
   type DeviceName,
   type Experiment,
+  type ExperimentReport,
+  type RunnerOptions,
   type Mode,
   type SeedRun,
 } from '../src/experiment/node.js';
@@ -57,13 +63,16 @@ export interface CliOptions {
   inProcess: boolean;
   out: string;
   resume: boolean;
+  /** --queue: the Redis URL the jobs go to (packages/sweep). */
+  queue?: string;
 }
 
 /** A mistake in the command line; the message starts with the flag it is about. */
 export class UsageError extends Error {}
 
 export const USAGE = `usage: npm run reproduce -- [--paper name[,name]] [--full] [--seeds n | --seeds a,b,c | --seeds a-b | --seed s]
-                          [--device cpu|webgpu] [--jobs n] [--in-process] [--out dir] [--resume] [--list]`;
+                          [--device cpu|webgpu] [--jobs n] [--in-process] [--out dir] [--resume] [--list]
+                          [--queue redis://host:port]`;
 
 function intArg(flag: string, v: string | undefined, min: number): number {
   if (v === undefined || !/^\d+$/.test(v)) throw new UsageError(`${flag} needs a non-negative integer, got ${v === undefined ? 'nothing' : JSON.stringify(v)}`);
@@ -168,6 +177,13 @@ export function parseArgs(argv: readonly string[]): CliOptions {
         flag();
         o.resume = true;
         break;
+      case '--queue': {
+        // Never echo the value: the URL may carry a password.
+        const v = value();
+        if (!/^rediss?:\/\/./.test(v)) throw new UsageError('--queue needs a redis:// or rediss:// URL, e.g. redis://host:6379');
+        o.queue = v;
+        break;
+      }
       case '-h':
       case '--help':
         o.help = true;
@@ -178,6 +194,7 @@ export function parseArgs(argv: readonly string[]): CliOptions {
         );
     }
   }
+  if (o.queue !== undefined && (o.jobs !== undefined || o.inProcess)) throw new UsageError(`${o.inProcess ? '--in-process' : '--jobs'} does not apply with --queue (each sweep-worker has --concurrency)`);
   if (seedsArg) {
     o.seeds = seedsArg;
   } else {
@@ -210,6 +227,26 @@ export interface MainDeps {
   workerScript?: URL | string;
   stdout?: OutStream;
   stderr?: OutStream;
+  /** Opens the --queue (default: packages/sweep, loaded only then, so papergrad itself needs no bullmq). */
+  openQueue?: OpenQueue;
+}
+
+/** The jobs of a --queue run, on a Redis queue that sweep-workers take them from (packages/sweep). */
+export interface QueueRunner {
+  /** The queue's address as it may be shown (the password replaced by ***). */
+  where: string;
+  /** Like runExperiments: enqueues the jobs, waits for the workers, emits the same events. */
+  run(opts: RunnerOptions, log: (line: string) => void): Promise<ExperimentReport[]>;
+  close(): Promise<void>;
+}
+export type OpenQueue = (url: string) => Promise<QueueRunner>;
+
+/** packages/sweep's openQueue, through its loader (a plain .mjs file, imported at run time). */
+async function loadSweep(): Promise<OpenQueue> {
+  const loader = new URL('../packages/sweep/load.mjs', import.meta.url);
+  if (!existsSync(loader)) throw new Error(`the sweep package is not in this checkout (${fileURLToPath(loader)} is missing)`);
+  const mod = (await import(loader.href)) as { loadOpenQueue(): Promise<OpenQueue> };
+  return mod.loadOpenQueue();
 }
 
 /** The first line of an error's text (a stack's message line). */
@@ -251,7 +288,17 @@ export async function main(argv: readonly string[], deps: MainDeps = {}): Promis
     err.write(`reproduce: --out ${opts.out}: ${e.message}\n`);
     return 2;
   }
-  const noDevice = await probeDevice(opts.device);
+  // With --queue the device is the workers' business; the queue must answer instead.
+  let queue: QueueRunner | undefined;
+  if (opts.queue !== undefined) {
+    try {
+      queue = await (deps.openQueue ?? (await loadSweep()))(opts.queue);
+    } catch (e) {
+      err.write(`reproduce: --queue: ${e instanceof Error ? e.message : String(e)}; nothing was run\n`);
+      return 2;
+    }
+  }
+  const noDevice = queue ? null : await probeDevice(opts.device);
   if (noDevice !== null) {
     err.write(`reproduce: --device ${opts.device}: ${noDevice}; nothing was run\n`);
     return 2;
@@ -271,7 +318,7 @@ export async function main(argv: readonly string[], deps: MainDeps = {}): Promis
   const progress = createProgress(out, { total });
   const workerScript = opts.inProcess ? undefined : deps.workerScript;
   const lanes = opts.jobs ?? (opts.device === 'webgpu' ? 1 : availableParallelism());
-  const where = workerScript ? `${Math.min(total, lanes)} worker thread(s)` : 'in-process';
+  const where = queue ? `on the queue at ${queue.where}` : workerScript ? `${Math.min(total, lanes)} worker thread(s)` : 'in-process';
   const resumed = earlier.size ? ` (${earlier.size} more from the output folder, --resume)` : '';
   progress.log(
     `reproduce: ${chosen.map((e) => e.name).join(', ')}; ${opts.mode} mode, ${opts.device}, seed${opts.seeds.length > 1 ? 's' : ''} ${opts.seeds.join(',')}; ${total} job(s)${resumed}, ${where}; output in ${outDir}`,
@@ -335,9 +382,11 @@ export async function main(argv: readonly string[], deps: MainDeps = {}): Promis
     };
     if (workerScript !== undefined) runnerOpts.workerScript = workerScript;
     if (opts.jobs !== undefined) runnerOpts.concurrency = opts.jobs;
-    await runExperiments(runnerOpts);
+    if (queue) await queue.run(runnerOpts, (line) => progress.log(line));
+    else await runExperiments(runnerOpts);
   } finally {
     progress.close();
+    await queue?.close();
   }
   const index = writeIndex(outDir, registry.map((e) => e.name));
   const secs = ((performance.now() - t0) / 1000).toFixed(1);
@@ -359,7 +408,11 @@ if (isExperimentWorker()) {
   await workerMain(registered);
 } else if (isMainThread && process.argv[1] && resolve(process.argv[1]) === fileURLToPath(import.meta.url)) {
   process.once('SIGINT', () => {
-    process.stderr.write('\nreproduce: interrupted; the finished jobs are saved: run the same command with --resume to continue\n');
+    process.stderr.write(
+      process.argv.some((a) => a === '--queue' || a.startsWith('--queue='))
+        ? '\nreproduce: interrupted; the queued jobs go on on the workers: run the same command again to wait for them and write the report\n'
+        : '\nreproduce: interrupted; the finished jobs are saved: run the same command with --resume to continue\n',
+    );
     process.exit(130);
   });
   process.exitCode = await main(process.argv.slice(2), { workerScript: new URL(import.meta.url) });

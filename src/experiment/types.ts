@@ -109,6 +109,8 @@ export interface SeedRun {
   seconds: number;
   result?: Result;
   error?: string;
+  /** The worker that ran the job when it ran on a queue (packages/sweep), e.g. "host:pid". */
+  worker?: string;
 }
 
 export interface Experiment {

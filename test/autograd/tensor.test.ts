@@ -56,7 +56,7 @@ describe('creation and reading', () => {
     expect(a.div(b).dataSync()[0]).toBe(Math.fround(Math.fround(0.1) / Math.fround(0.2)));
   });
 
-  it('names ops, shapes and dtypes in errors', () => {
+  it('names ops, shapes and dtypes in errors', async () => {
     const a = pg.zeros([2, 3]), b = pg.zeros([4, 5]);
     expect(() => a.matmul(b)).toThrow('matmul: inner dimensions differ: [2,3] @ [4,5]');
     expect(() => a.add(pg.zeros([4]))).toThrow(/add: shapes \[2,3\] and \[4\] cannot be broadcast/);
@@ -65,7 +65,7 @@ describe('creation and reading', () => {
     expect(() => pg.zeros([3]).gather(0, pg.tensor([5], { dtype: 'int32' }))).toThrow(/gather: index 5 is out of range for dim 0 of size 3/);
     expect(() => pg.zeros([3]).gather(0, pg.tensor([1]))).toThrow(/gather: index must be int32, got float32/);
     expect(() => pg.zeros([2], { dtype: 'int32' }).requiresGrad_()).toThrow(/only float tensors/);
-    expect(() => pg.zeros([2, 2]).item()).rejects.toThrow(/item: tensor has 4 elements/);
+    await expect(pg.zeros([2, 2]).item()).rejects.toThrow(/item: tensor has 4 elements/);
     const d = pg.zeros([2]);
     d.dispose();
     expect(() => d.add(1)).toThrow(/disposed/);
