@@ -116,3 +116,24 @@ describe('reductions: wasm rows and columns = pure JS', () => {
     for (const op of ['sum', 'max', 'min']) expect(keys).toContain(`reduce:${op}:float32`);
   });
 });
+
+describe('matmul: small and vector-shaped products (the unpacked path) and packed ones', () => {
+  it('wasm = pure JS on vectors, thin and tiny shapes, transposed and strided operands, float32 and float64', () => {
+    const g = new pg.Generator(12);
+    const shapes: [number, number, number][] = [[1, 7, 5], [6, 1, 9], [1, 1, 13], [3, 4, 5], [15, 15, 15], [1, 300, 200], [200, 1, 300], [16, 16, 16], [70, 2, 3], [2, 70, 3], [4, 5, 0]];
+    for (const dtype of ['float32', 'float64'] as const)
+      for (const [M, N, K] of shapes)
+        for (const tr of [0, 1, 2, 3]) {
+          const run = (d: pg.Device) => pg.tidy(() => {
+            const g2 = new pg.Generator(M * 100 + N * 10 + K + tr);
+            const a0 = pg.randn(tr & 1 ? [K, M] : [M, K], { generator: g2, dtype }).to(d), b0 = pg.randn(tr & 2 ? [N, K] : [K, N], { generator: g2, dtype }).to(d);
+            const a = tr & 1 ? a0.transpose() : a0, b = tr & 2 ? b0.transpose() : b0;
+            return [a.matmul(b), a.matmul(b.slice(1, 0, N, 1)), pg.randn([3, M, K], { generator: g2, dtype }).to(d).matmul(b)].map((t) => t.dataSync());
+          });
+          const got = run('cpu'), want = run('js');
+          got.forEach((x, i) => expectSameBits(`${dtype} ${M}x${K}@${K}x${N} t${tr} #${i}`, x, want[i]));
+        }
+    void g;
+    expect(compiledKernels().map((k) => k.key)).toContain('matmul-direct:f32');
+  });
+});

@@ -3,13 +3,12 @@
 // `satisfies KernelMap`: a missing entry does not compile.
 import type { Kernel, View } from '../backend.js';
 import type { KernelMap } from '../ops/table.js';
-import type { FloatArray } from '../dtype.js';
 import { broadcastStrides, collapseDims, contiguousStrides, isContiguous, shapesEqual, sizeOf } from '../shape.js';
 import { cpuKernels } from '../cpu/kernels.js';
-import { matmulKernel as jsMatmul, usesPackedPath } from '../cpu/matmul.js';
+import { usesPackedPath } from '../cpu/matmul.js';
 import type { WasmStorage } from './heap.js';
 import { heap, compiled, type Compiled } from './runtime.js';
-import { MR, NR_FAST, NR_REF, buildMatmul, scratchBytes } from './matmul.js';
+import { MR, NR_FAST, NR_REF, buildDirect, buildMatmul, scratchBytes } from './matmul.js';
 import { buildReduce, type ReduceOp } from './reduce.js';
 import { runJobs, threadPool } from '../cpu/threads.js';
 import { BINARY_LOOPS, UNARY_LOOPS } from '../cpu/elementwise.js';
@@ -37,6 +36,13 @@ function matmulModule(f64: boolean, fast: boolean): Compiled<{ packed: PackedFn 
   const e = f64 ? 'f64' : 'f32';
   const fastHere = fast && !f64;
   return compiled<{ packed: PackedFn }>(`matmul:${e}:${fastHere ? 'fast' : 'ref'}`, (m) => buildMatmul(m, e, fastHere));
+}
+
+type DirectFn = (a: number, ars: number, acs: number, b: number, brs: number, bcs: number, out: number, M: number, N: number, K: number, t: number) => void;
+/** The unpacked product (small and vector shapes), in the JS kernel's order. */
+function directFn(f64: boolean): DirectFn {
+  const e = f64 ? 'f64' : 'f32';
+  return compiled<{ direct: DirectFn }>(`matmul-direct:${e}`, (m) => buildDirect(m, e)).exports.direct;
 }
 
 /**
@@ -84,6 +90,8 @@ const matmul: Kernel<{ batch: number[] }> = ([a, b], out, { batch }) => {
   const f64 = out.dtype === 'float64';
   const mod = packed ? matmulModule(f64, fast) : null;
   const es = f64 ? 8 : 4;
+  const direct = packed ? null : directFn(f64);
+  const t = packed ? 0 : scratchOf(0, 8 * Math.max(M, N, 2));
   for (let i = 0; i < nb; i++) {
     let ao = a.offset, bo = b.offset, rem = i;
     for (let d = 0; d < batch.length; d++) {
@@ -93,7 +101,7 @@ const matmul: Kernel<{ batch: number[] }> = ([a, b], out, { batch }) => {
       bo += k * sb[d];
     }
     if (mod) packedProduct(mod, es, fast && !f64, addr(a, ao), ars, acs, addr(b, bo), brs, bcs, addr(out, i * M * N), M, N, K);
-    else jsMatmul(a.storage.data as FloatArray, ao, ars, acs, b.storage.data as FloatArray, bo, brs, bcs, out.storage.data as FloatArray, i * M * N, M, N, K);
+    else direct!(addr(a, ao), ars, acs, addr(b, bo), brs, bcs, addr(out, i * M * N), M, N, K, t);
   }
 };
 

@@ -259,3 +259,60 @@ export function createWasmPanel(): WasmPanel | null {
     return null;
   }
 }
+
+/**
+ * direct(a, ars, acs, b, brs, bcs, out, M, N, K, t): the unpacked product of cpu/matmul.ts's
+ * directMatmul (small or vector-shaped products), each output summed in float64 from 0 with k
+ * ascending, as there (its three loop orders give the same bits; this one picks by shape):
+ *  - N >= 2: a row of the output at a time, t[j] += a[i,k] * b[k,j] over k (two j per f64x2);
+ *  - N == 1: the column, t[i] += a[i,k] * b[k,0] over k (two i per f64x2).
+ * t: scratch of max(M, N) doubles (byte address); strides in elements, addresses in bytes.
+ */
+export function buildDirect(m: ModuleBuilder, e: Elem): void {
+  const { f } = m.func('direct', [I32, I32, I32, I32, I32, I32, I32, I32, I32, I32, I32]);
+  const [a, ars, acs, b, brs, bcs, out, M, N, K, t] = Array.from({ length: 11 }, (_, i) => i);
+  const [i, j, k, pa, pb, po, pairs, len] = f.locals(I32, 8);
+  const [s, v] = f.locals(V128, 2);
+  const es = size(e);
+  const ld = (addr: Code): Code => load(e, addr);
+  const st = (addr: Code, x: Code): Code => (e === 'f64' ? f64.store(addr, x) : f32.store(addr, f32.demote_f64(x)));
+  /** Two elements at p and p + stride (bytes) as f64x2. */
+  const ld2 = (p: Code, strideBytes: Code): Code => f64x2.replace_lane(f64x2.splat(ld(p)), 1, ld(i32.add(p, strideBytes)));
+  // t[0 .. len) += x * (the len elements at p, stride sb bytes apart), two at a time
+  const axpy = (x: Code, sb: Code): Code => seq(
+    set(s, f64x2.splat(x)),
+    forRange(j, i32.const(0), get(pairs), 2,
+      set(v, v128.load(i32.add(get(t), i32.mul(get(j), i32.const(8))))),
+      v128.store(i32.add(get(t), i32.mul(get(j), i32.const(8))), f64x2.add(get(v), f64x2.mul(get(s), ld2(get(pb), sb)))),
+      set(pb, i32.add(get(pb), i32.mul(sb, i32.const(2)))),
+    ),
+    ifElse(i32.lt_u(get(pairs), get(len)), [
+      f64.store(i32.add(get(t), i32.mul(get(pairs), i32.const(8))),
+        f64.add(f64.load(i32.add(get(t), i32.mul(get(pairs), i32.const(8)))), f64.mul(f64x2.extract_lane(get(s), 0), ld(get(pb))))),
+    ]),
+  );
+  const zeroT = seq(get(t), i32.const(0), i32.mul(get(len), i32.const(8)), 0xfc, 0x0b, 0x00); // memory.fill
+  f.emit(ifElse(i32.ge_u(get(N), i32.const(2)), [
+    // rows of the output
+    set(len, get(N)), set(pairs, i32.and(get(N), i32.const(-2))),
+    forRange(i, i32.const(0), get(M), 1,
+      zeroT,
+      forRange(k, i32.const(0), get(K), 1,
+        set(pa, i32.add(get(a), i32.mul(i32.add(i32.mul(get(i), get(ars)), i32.mul(get(k), get(acs))), i32.const(es)))),
+        set(pb, i32.add(get(b), i32.mul(i32.mul(get(k), get(brs)), i32.const(es)))),
+        axpy(ld(get(pa)), i32.mul(get(bcs), i32.const(es))),
+      ),
+      set(po, i32.add(get(out), i32.mul(i32.mul(get(i), get(N)), i32.const(es)))),
+      forRange(j, i32.const(0), get(N), 1, st(i32.add(get(po), i32.mul(get(j), i32.const(es))), f64.load(i32.add(get(t), i32.mul(get(j), i32.const(8)))))),
+    ),
+  ], [
+    // one column: all of it at once
+    set(len, get(M)), set(pairs, i32.and(get(M), i32.const(-2))),
+    zeroT,
+    forRange(k, i32.const(0), get(K), 1,
+      set(pb, i32.add(get(a), i32.mul(i32.mul(get(k), get(acs)), i32.const(es)))), // the column k of A, walked by axpy
+      axpy(ld(i32.add(get(b), i32.mul(i32.mul(get(k), get(brs)), i32.const(es)))), i32.mul(get(ars), i32.const(es))),
+    ),
+    forRange(i, i32.const(0), get(M), 1, st(i32.add(get(out), i32.mul(i32.mul(get(i), get(N)), i32.const(es))), f64.load(i32.add(get(t), i32.mul(get(i), i32.const(8)))))),
+  ]));
+}
