@@ -4,6 +4,7 @@
 // missing kernel is a compile-time error. The ops know nothing of any backend.
 import type { DType, TypedArray } from './dtype.js';
 import type { RandomRequest } from './random.js';
+import type { FusedNode } from './fusion.js';
 
 /** 'cpu' and 'webgpu' come with papergrad; other names are backends registered by users and tests. */
 export type Device = 'cpu' | 'webgpu' | (string & {});
@@ -20,6 +21,8 @@ export interface Storage {
   refs: number;
   /** memory.ts's bookkeeping once a tensor of this storage joined the GC safety net. @internal */
   gcCell?: unknown;
+  /** Inside pg.compile: the deferred elementwise computation of this storage (fusion.ts), until it runs. */
+  pending?: { run(): void; drop(): void };
 }
 
 /** A strided window onto a storage: what kernels read and write. Tensors implement it. */
@@ -70,6 +73,12 @@ export interface Backend {
   upload(dtype: DType, data: TypedArray): Storage;
   /** Called when refs reaches zero: returns memory to the pool. */
   release(s: Storage): void;
+  /**
+   * True when each storage's memory is a typed array of its own, which the JS garbage collector
+   * frees with its last tensor (the pure-JS CPU backend); otherwise (GPU buffers, blocks of a wasm
+   * heap) the GC safety net calls release() for tensors dropped without dispose(). Default false.
+   */
+  readonly releasedByGc?: boolean;
   /** The view's elements in row-major order (a fresh array). */
   read(v: View): Promise<TypedArray>;
   readSync?(v: View): TypedArray;
@@ -77,4 +86,13 @@ export interface Backend {
   flush?(): void;
   /** A random tensor drawn on the device (when caps.randomStreams): the same numbers as the CPU fills. */
   random?(req: RandomRequest): Storage;
+  /**
+   * Elementwise fusion (pg.compile, fusion.ts), optional: whether op `op` with these argument and
+   * output dtypes can be a node of a fused kernel; whether an expression costs more to recompute
+   * in each consumer than to store once (then it is not inlined); and running a fused expression
+   * into out (contiguous) from inputs broadcast to out's shape, with the bits of its ops run one by one.
+   */
+  fusible?(op: string, args: readonly DType[], out: DType): boolean;
+  fusionExpensive?(root: FusedNode): boolean;
+  runFused?(root: FusedNode, inputs: readonly View[], out: View): void;
 }

@@ -1,8 +1,10 @@
 // The core (tensors, ops, autodiff, CPU backend) as one module; src/nn and src/papers import this.
 import { registerBackend } from './devices.js';
-import { cpuBackend } from './cpu/backend.js';
+import { jsBackend } from './cpu/backend.js';
+import { cpuDeviceBackend } from './wasm/index.js';
 
-registerBackend(cpuBackend);
+registerBackend(cpuDeviceBackend()); // WebAssembly kernels, or the pure-JS ones where wasm is refused
+registerBackend(jsBackend); // the pure-JS kernels, always: the reference
 
 export { Tensor } from './tensor.js';
 export type { DType, TypedArray } from './dtype.js';
@@ -14,10 +16,13 @@ export type { KernelMap, OpName } from './ops/table.js';
 export * from './ops/index.js';
 export { noGrad, enableGrad, isGradEnabled, grad, valueAndGrad, customOp, zeroGrad } from './engine.js';
 export { tidy, keep, memory } from './memory.js';
+export { compile } from './fusion.js';
 export { scoped } from './ops/core.js';
 export { setDefaultDevice, getDefaultDevice, registerBackend, unregisterBackend, getBackend, devices } from './devices.js';
 export { Generator, manualSeed, defaultGenerator } from './random.js';
 export * as testing from './testing.js';
 export { initWebGPU, flush, WebGPUError } from './webgpu/index.js';
 export { initCpuThreads, stopCpuThreads, cpuThreads } from './cpu/threads.js';
+export { cpuInfo, setCpuPrecision } from './wasm/index.js';
+export type { CpuInfo } from './wasm/index.js';
 export type { CpuThreadsOptions, CpuThreadsStatus } from './cpu/threads.js';

@@ -38,7 +38,7 @@ function bytesOf(s: Storage): number {
 function cellOf(s: Storage): Cell {
   let c = s.gcCell as Cell | undefined;
   if (!c) {
-    c = { refs: s.refs, bytes: bytesOf(s), device: s.backend.device, explicit: ArrayBuffer.isView(s.data) ? null : s };
+    c = { refs: s.refs, bytes: bytesOf(s), device: s.backend.device, explicit: s.backend.releasedByGc ? null : s };
     s.gcCell = c;
   }
   return c;
@@ -73,7 +73,21 @@ export function storageReleased(s: Storage): void {
   if (before === 1) {
     counted(s.backend.device, bytesOf(s), -1);
     s.gcCell = undefined;
+    if (s.pending) { // deferred by pg.compile and never read: never computed
+      const p = s.pending;
+      s.pending = undefined;
+      p.drop();
+    }
     s.backend.release(s);
+  }
+}
+
+/** Computes a storage deferred by pg.compile (fusion.ts) now, if it is. Every read of a storage's data goes through here first. */
+export function realize(s: Storage): void {
+  const p = s.pending;
+  if (p) {
+    s.pending = undefined;
+    p.run();
   }
 }
 

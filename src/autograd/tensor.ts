@@ -4,7 +4,7 @@
 import type { Device, Storage, View } from './backend.js';
 import type { DType, TypedArray } from './dtype.js';
 import { contiguousStrides, fmt, isContiguous, sizeOf } from './shape.js';
-import { tensorCreated, tensorDisposed, tensorStorageSwapped, keep } from './memory.js';
+import { tensorCreated, tensorDisposed, tensorStorageSwapped, keep, realize } from './memory.js';
 
 /** One recorded op in the autograd graph. */
 export interface Node {
@@ -136,9 +136,10 @@ export class Tensor implements View {
   }
 
   // ---- reading ----
-  async data(): Promise<TypedArray> { this.assertAlive('data'); return this.storage.backend.read(this); }
+  async data(): Promise<TypedArray> { this.assertAlive('data'); realize(this.storage); return this.storage.backend.read(this); }
   dataSync(): TypedArray {
     this.assertAlive('dataSync');
+    realize(this.storage);
     const b = this.storage.backend;
     if (!b.readSync) throw new Error(`dataSync: not available on ${this.device}; use await t.data()`);
     return b.readSync(this);

@@ -10,7 +10,8 @@ import type { Backend, Device, Domain, Example, KernelTable, OpDef, Tol } from '
  * folder (one with a backend.ts) that is missing here fails test/autograd/optable.test.ts.
  */
 export const CONFORMANCE_SUITES: Record<string, string> = {
-  cpu: 'test/autograd/optable.test.ts (the reference; QuickJS: test/autograd/quickjs.test.ts)',
+  cpu: 'test/autograd/optable.test.ts (the reference, as the \'js\' device; QuickJS: test/autograd/quickjs.test.ts)',
+  wasm: 'test/wasm/conformance.test.ts (the \'cpu\' device where WebAssembly compiles)',
   webgpu: 'test/webgpu/conformance.test.ts',
 };
 
@@ -154,15 +155,16 @@ export function compare(got: ArrayLike<number>, cpu: ArrayLike<number>, float: b
 }
 
 /**
- * Runs a case on the CPU and on `device` (float32 inputs) and compares: bit for bit when the backend
- * runs in 'reference' precision, within the op's declared tolerance otherwise. Returns the worst
- * error (0 for exact) or throws naming the case and the element.
+ * Runs a case on the reference (the pure-JS backend, device 'js') and on `device` (float32 inputs)
+ * and compares: bit for bit when the backend runs in 'reference' precision, within the op's
+ * declared tolerance otherwise. Returns the worst error (0 for exact) or throws naming the case
+ * and the element.
  */
-export async function conformCase(c: Case, device: Device): Promise<number> {
+export async function conformCase(c: Case, device: Device, reference: Device = 'js'): Promise<number> {
   const backend = pg.getBackend(device);
   const tol: Tol = backend.caps.precision[0] === 'reference' ? 'exact' : (c.op.check.tol ?? 'exact');
   const inputs = inputsOf(c, 'float32');
-  const cpu = runCase(c, inputs, 'cpu');
+  const cpu = runCase(c, inputs, reference);
   const dev = runCase(c, inputs, device);
   if (dev.length !== cpu.length) throw new Error(`${c.name}: ${dev.length} outputs on ${device}, ${cpu.length} on the CPU`);
   let worst = 0;
@@ -178,11 +180,12 @@ export async function conformCase(c: Case, device: Device): Promise<number> {
 }
 
 /**
- * A backend on the CPU's storage with another kernel map: the storages say it is theirs, so
- * tensors report `device`. Tests use it to trace which ops run, to force composites, and for stubs.
+ * A backend on the pure-JS backend's storage with another kernel map: the storages say it is
+ * theirs, so tensors report `device`. Tests use it to trace which ops run, to force composites, and
+ * for stubs.
  */
 export function cpuDerivedBackend(device: string, kernels: KernelTable, caps: Partial<Backend['caps']> = {}): Backend {
-  const cpu = pg.getBackend('cpu');
+  const cpu = pg.getBackend('js');
   const b: Backend = {
     device,
     caps: { ...cpu.caps, ...caps },

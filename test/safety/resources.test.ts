@@ -3,6 +3,7 @@
 import { describe, expect, it } from 'vitest';
 import * as pg from '../../src/index.js';
 import { collectGarbage } from '../helpers/gc.js';
+import { heap } from '../../src/autograd/wasm/runtime.js';
 
 const gc = (globalThis as { gc?: () => void }).gc!;
 const arrayBufferMB = () => process.memoryUsage().arrayBuffers / 1e6;
@@ -10,7 +11,9 @@ const arrayBufferMB = () => process.memoryUsage().arrayBuffers / 1e6;
 describe('GC safety net in a synchronous loop', () => {
   it('tensors dropped without dispose free their typed arrays as the GC runs, before the loop yields', async () => {
     await collectGarbage();
-    const x = pg.ones([1 << 18]); // 1 MB
+    // The pure-JS kernels ('js'), whose storages are typed arrays of their own. (The 'cpu' device's
+    // WebAssembly heap is not counted in arrayBuffers, and gives blocks back only when the loop yields: below.)
+    const x = pg.ones([1 << 18], { device: 'js' }); // 1 MB
     const start = arrayBufferMB();
     let peak = 0;
     for (let i = 0; i < 300; i++) {
@@ -25,6 +28,21 @@ describe('GC safety net in a synchronous loop', () => {
     // The counts catch up once the loop yields and the finalizers run.
     await collectGarbage();
     expect(pg.memory().tensors).toBeLessThan(5);
+    x.dispose();
+  });
+});
+
+describe('GC safety net on the WebAssembly heap', () => {
+  it('blocks of tensors dropped without dispose go back to the heap once the finalizers run', async () => {
+    if (pg.cpuInfo().kernels !== 'wasm') return; // the pure-JS kernels: the test above
+    await collectGarbage();
+    const x = pg.ones([1 << 16]); // 256 KB
+    const used = heap().stats().usedBytes;
+    for (let i = 0; i < 50; i++) x.mul(2).add(1); // 100 blocks of 256 KB, dropped
+    expect(heap().stats().usedBytes).toBeGreaterThan(used);
+    await collectGarbage();
+    // A heap block is not a typed array the GC frees by itself: the safety net must call release().
+    expect(heap().stats().usedBytes).toBe(used);
     x.dispose();
   });
 });

@@ -1,5 +1,7 @@
 // The pure-TypeScript CPU backend: typed arrays in a size-keyed pool, and the kernel map of
-// kernels.ts. It is the reference: other backends are tested against its results.
+// kernels.ts. It is the reference: other backends are tested against its results. It is always
+// registered as the 'js' device, and serves the 'cpu' device where WebAssembly does not compile
+// (a Content-Security-Policy without 'wasm-unsafe-eval'); elsewhere the wasm backend serves 'cpu'.
 import type { Backend, Capabilities, Storage, View } from '../backend.js';
 import { arrayFor, bytesPerElement, type DType, type TypedArray } from '../dtype.js';
 import { isContiguous, sizeOf } from '../shape.js';
@@ -8,8 +10,10 @@ import { cpuKernels } from './kernels.js';
 
 const POOL_LIMIT_BYTES = 256 * 1024 * 1024;
 
-class CpuBackend implements Backend {
-  readonly device = 'cpu' as const;
+export class CpuBackend implements Backend {
+  constructor(readonly device: string = 'cpu') {}
+  /** Every storage is a typed array of its own: the GC frees a dropped tensor's memory itself. */
+  readonly releasedByGc = true;
   readonly caps: Capabilities = {
     dtypes: ['float32', 'float64', 'int32', 'bool'],
     randomStreams: false, // the CPU fills are the reference the others reproduce (random.ts)
@@ -60,4 +64,5 @@ class CpuBackend implements Backend {
   }
 }
 
-export const cpuBackend = new CpuBackend();
+/** The pure-JS backend under its own name, 'js' (the reference the wasm backend is tested against). */
+export const jsBackend = new CpuBackend('js');

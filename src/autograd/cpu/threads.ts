@@ -256,7 +256,7 @@ export function matmulCpu(
   b: FloatArray, bOff: number, brs: number, bcs: number,
   out: FloatArray, outOff: number, M: number, N: number, K: number,
 ): void {
-  const p = pool;
+  const p = paused ? null : pool;
   const sameKind = a.constructor === out.constructor && b.constructor === out.constructor;
   if (!p || !sameKind || M * N * K < p.minMacs || !usesPackedPath(M, N, K)) {
     matmulKernel(a, aOff, ars, acs, b, bOff, brs, bcs, out, outOff, M, N, K);
@@ -335,6 +335,47 @@ export function matmulCpu(
   if (failed) {
     console.warn('papergrad: a CPU worker thread failed; large products run single-threaded from now on');
     void terminate(detachPool());
+    status = { threads: 1, reason: 'a worker thread failed' };
+  }
+}
+
+/** Threads large products may use (the calling one included) and the size from which they split; null without a pool. */
+export function threadPool(): { threads: number; minMacs: number } | null {
+  return pool && !paused ? { threads: pool.workers.length + 1, minMacs: pool.minMacs } : null;
+}
+
+let paused = false;
+/** For benchmarks: keep the workers but run every product on the calling thread (true), or use them again (false). */
+export function pauseCpuThreads(on: boolean): void {
+  paused = on;
+}
+
+/**
+ * Runs jobs[t] on worker t (at most one per worker; each job gets the pool's `ctl` and its `slot`),
+ * `own()` on the calling thread meanwhile, then waits for every worker. A job a worker failed is
+ * run here by `redo(t)`, with a warning, and the pool stops (as matmulCpu does). Used by the wasm
+ * backend, whose workers run kernels on the shared wasm memory (cpu/worker.ts).
+ */
+export function runJobs(jobs: Record<string, unknown>[], own: () => void, redo: (t: number) => void): void {
+  const p = pool;
+  if (!p || jobs.length > p.workers.length) throw new Error('internal: runJobs without enough worker threads');
+  const ctl = p.ctl.buffer as SharedArrayBuffer;
+  for (let t = 0; t < jobs.length; t++) {
+    Atomics.store(p.ctl, t, JOB_PENDING);
+    p.workers[t].postMessage({ ...jobs[t], ctl, slot: t });
+  }
+  own();
+  let failed = false;
+  for (let t = 0; t < jobs.length; t++) {
+    while (Atomics.load(p.ctl, t) === JOB_PENDING) Atomics.wait(p.ctl, t, JOB_PENDING);
+    if (Atomics.load(p.ctl, t) !== JOB_DONE) {
+      failed = true;
+      redo(t);
+    }
+  }
+  if (failed) {
+    console.warn('papergrad: a CPU worker thread failed; large products run single-threaded from now on');
+    void stopCpuThreads();
     status = { threads: 1, reason: 'a worker thread failed' };
   }
 }

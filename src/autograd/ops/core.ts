@@ -8,7 +8,10 @@ import { arrayFor, type DType, type TypedArray } from '../dtype.js';
 import { fmt, shapesEqual, sizeOf } from '../shape.js';
 import { getBackend } from '../devices.js';
 import { noGrad, record } from '../engine.js';
-import { tidy } from '../memory.js';
+import { realize, tidy } from '../memory.js';
+import { defer, fusing } from '../fusion.js';
+
+const FUSED_KINDS = new Set(['unary', 'binary', 'ternary']);
 
 /** The device all tensor operands share; mixing devices is an error that names them. */
 export function deviceOf(op: string, ...xs: TensorLike[]): Device {
@@ -81,7 +84,12 @@ export function runOp<A>(def: OpDef<A>, inputs: Tensor[], shape: readonly number
   let out: Tensor;
   if (typeof kernel === 'function') {
     out = empty(shape, dtype, device);
-    if (out.size > 0) kernel(inputs, out, attrs);
+    // Inside pg.compile, elementwise ops are deferred (fusion.ts); everything else reads computed inputs.
+    const deferred = fusing() && FUSED_KINDS.has(def.kind) && out.size > 0 && defer(backend, def.name, inputs, out);
+    if (!deferred) {
+      for (const x of inputs) realize(x.storage);
+      if (out.size > 0) kernel(inputs, out, attrs);
+    }
   } else if (kernel === COMPOSITE && def.composite) {
     out = noGrad(() => tidy(() => def.composite!(inputs, attrs)));
     if (out.dtype !== dtype || !shapesEqual(out.shape, shape))

@@ -7,6 +7,7 @@ import { arrayFor, checkDType, dtypeOfArray, DTYPES, isFloat, type DType, type T
 import { fmt, sizeOf } from '../shape.js';
 import { getBackend, getDefaultDevice } from '../devices.js';
 import { fromTyped, runOp, scoped } from './core.js';
+import { realize } from '../memory.js';
 import * as R from '../random.js';
 import { checkInPlace } from '../engine.js';
 import {
@@ -200,6 +201,7 @@ export const to = op('to', { x: tensorArg, target: deviceArg }, function to(x: T
     // Crossing devices goes through a synchronous CPU read where possible; WebGPU -> CPU needs toAsync.
     const src = x.storage.backend;
     if (!src.readSync) throw new Error(`to: moving from ${x.device} to ${target} needs a readback; use await pg.toDevice(t, '${target}')`);
+    realize(x.storage);
     const out = fromTyped(src.readSync(x), x.shape, x.dtype, target);
     return out;
   }
@@ -321,6 +323,7 @@ export const multinomial = op('multinomial', { probs: tensorArg, numSamples: cou
   const replacement = opts.replacement ?? false;
   if (!replacement && numSamples > cols) throw new Error(`multinomial: cannot draw ${numSamples} samples without replacement from ${cols} categories`);
   if (cols === 0) throw new Error('multinomial: need at least one category');
+  realize(probs.storage);
   const p = probs.storage.backend.readSync ? probs.storage.backend.readSync(probs) : null;
   if (!p) return multinomialOnDevice(probs.rank === 2 ? probs : probs.unsqueeze(0), numSamples, replacement, gen(opts), probs.rank);
   for (const v of p) if (!(v >= 0) || v === Infinity) throw new Error(`multinomial: probabilities must be finite and non-negative, got ${v}`);
