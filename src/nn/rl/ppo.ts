@@ -7,6 +7,7 @@ import type { Generator, Tensor } from '../../autograd/index.js';
 import { Module } from '../module.js';
 import { Linear } from '../layers.js';
 import { Adam } from '../optim.js';
+import { clipGradNorm } from '../utils.js';
 import * as init from '../init.js';
 import type { VecEnv } from './env.js';
 import { RolloutBuffer, gatherRows, minibatches } from './storage.js';
@@ -308,7 +309,11 @@ export class PPO {
             clipCoef: c.clipCoef, clipValueLoss: c.clipValueLoss, valueCoef: c.valueCoef, entropyCoef: c.entropyCoef,
           });
           l.loss.backward();
-          if (Number.isFinite(c.maxGradNorm)) clipGradNormTensor(params, c.maxGradNorm).dispose();
+          if (Number.isFinite(c.maxGradNorm)) {
+            // On the CPU reading the norm back is free; elsewhere the tensor version avoids a sync.
+            if (this.device === 'cpu') clipGradNorm(params, c.maxGradNorm);
+            else clipGradNormTensor(params, c.maxGradNorm).dispose();
+          }
           this.optimizer.step();
           this.optimizer.zeroGrad();
           return [l.loss, l.policyLoss, l.valueLoss, l.entropy, l.approxKl, l.clipFraction].map((t) => t.detach());
