@@ -347,39 +347,42 @@ function adamUpdateCpu(p: Tensor, g: Tensor, st: ParamState, o: AdamOptions, set
   const [beta1, beta2] = o.betas;
   const t = st.step;
   const n = p.size;
-  const f32 = p.dtype === 'float32';
-  const r = f32 ? Math.fround : (x: number) => x;
-  const pd = p.dataSync(), gd = g.dataSync();
-  const m0 = st.buffers.expAvg?.dataSync(), v0 = st.buffers.expAvgSq?.dataSync();
-  const m = f32 ? new Float32Array(n) : new Float64Array(n);
-  const v = f32 ? new Float32Array(n) : new Float64Array(n);
   const bc1 = 1 - Math.pow(beta1, t), bc2 = 1 - Math.pow(beta2, t);
-  const c1 = r(1 - beta1), b2 = r(beta2), c2 = r(1 - beta2), sb = r(Math.sqrt(bc2)), eps = r(o.eps), ns = r(-(o.lr / bc1));
-  if (f32) {
-    const fr = Math.fround;
-    for (let i = 0; i < n; i++) {
-      const gi = gd[i]!, mi = m0 ? m0[i]! : 0, vi = v0 ? v0[i]! : 0;
-      const mn = fr(mi + fr(fr(gi - mi) * c1));
-      const vn = fr(fr(vi * b2) + fr(fr(gi * gi) * c2));
-      m[i] = mn;
-      v[i] = vn;
-      const d = fr(fr(fr(Math.sqrt(vn)) / sb) + eps);
-      pd[i] = fr(pd[i]! + fr(fr(mn / d) * ns));
-    }
-  } else {
-    for (let i = 0; i < n; i++) {
-      const gi = gd[i]!, mi = m0 ? m0[i]! : 0, vi = v0 ? v0[i]! : 0;
-      const mn = mi + (gi - mi) * c1;
-      const vn = vi * b2 + gi * gi * c2;
-      m[i] = mn;
-      v[i] = vn;
-      pd[i] = pd[i]! + (mn / (Math.sqrt(vn) / sb + eps)) * ns;
-    }
-  }
   const like = { shape: p.shape, dtype: p.dtype, device: p.device };
+  const read = (x: Tensor | undefined) => (x ? x.dataSync() : p.dtype === 'float32' ? new Float32Array(n) : new Float64Array(n));
+  const pd = p.dataSync(), gd = g.dataSync(), m = read(st.buffers.expAvg), v = read(st.buffers.expAvgSq);
+  if (p.dtype === 'float32')
+    adamLoopF32(pd as Float32Array, gd as Float32Array, m as Float32Array, v as Float32Array, beta1, beta2, Math.sqrt(bc2), o.eps, -(o.lr / bc1));
+  else adamLoopF64(pd as Float64Array, gd as Float64Array, m as Float64Array, v as Float64Array, beta1, beta2, Math.sqrt(bc2), o.eps, -(o.lr / bc1));
   set('expAvg', pg.tensor(m, like));
   set('expAvgSq', pg.tensor(v, like));
   p.assign_(pg.tensor(pd, like));
+}
+
+/** In place over copies: m, v, p updated as the float32 ops do it (scalars rounded to float32 too). */
+function adamLoopF32(p: Float32Array, g: Float32Array, m: Float32Array, v: Float32Array, beta1: number, beta2: number, sqrtBc2: number, eps: number, negStep: number): void {
+  const fr = Math.fround;
+  const c1 = fr(1 - beta1), b2 = fr(beta2), c2 = fr(1 - beta2), sb = fr(sqrtBc2), e = fr(eps), ns = fr(negStep);
+  for (let i = 0; i < p.length; i++) {
+    const gi = g[i]!, mi = m[i]!;
+    const mn = fr(mi + fr(fr(gi - mi) * c1));
+    const vn = fr(fr(v[i]! * b2) + fr(fr(gi * gi) * c2));
+    m[i] = mn;
+    v[i] = vn;
+    p[i] = p[i]! + fr(fr(mn / fr(fr(fr(Math.sqrt(vn)) / sb) + e)) * ns);
+  }
+}
+
+function adamLoopF64(p: Float64Array, g: Float64Array, m: Float64Array, v: Float64Array, beta1: number, beta2: number, sqrtBc2: number, eps: number, negStep: number): void {
+  const c1 = 1 - beta1, c2 = 1 - beta2;
+  for (let i = 0; i < p.length; i++) {
+    const gi = g[i]!, mi = m[i]!;
+    const mn = mi + (gi - mi) * c1;
+    const vn = v[i]! * beta2 + gi * gi * c2;
+    m[i] = mn;
+    v[i] = vn;
+    p[i] = p[i]! + (mn / (Math.sqrt(vn) / sqrtBc2 + eps)) * negStep;
+  }
 }
 
 function validateAdam(who: string, o: AdamOptions): void {

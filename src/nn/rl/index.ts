@@ -24,7 +24,7 @@
  *   a2cLoss({logProb, values, returns, advantages?, entropy, valueCoef, entropyCoef})
  * Networks and learner (ppo.ts)
  *   layerInit(linear, {gain, bias}) (orthogonal), clipGradNormTensor(params, maxNorm) (no readback)
- *   ActorCritic(obsSize, numActions, {hidden, activation, generator}): forward → {logits, value}
+ *   ActorCritic(obsSize, numActions, {hidden, activation, shared, generator}): forward → {logits, value}, features
  *   PPO(env, net, config): collect() → episodes, computeAdvantages(), update() → stats, iterate()
  */
 export * from './rng.js';

@@ -49,53 +49,85 @@ export interface ActorCriticOptions {
   /** Hidden sizes of both the actor and the critic (default [64, 64], CleanRL's). */
   hidden?: number[];
   activation?: Activation;
+  /**
+   * One trunk for both heads (obs → hidden… → features, then a linear policy head and a linear
+   * value head) instead of two separate MLPs (default false, CleanRL's).
+   */
+  shared?: boolean;
   generator?: Generator;
 }
 
 /**
- * Separate actor and critic MLPs (CleanRL's PPO agent): obs → hidden… → logits / value, with
- * orthogonal initialisation (gain √2 inside, 0.01 on the policy output, 1 on the value output)
- * and zero biases.
+ * An actor-critic MLP with orthogonal initialisation (gain √2 inside, 0.01 on the policy output,
+ * 1 on the value output) and zero biases. By default separate actor and critic MLPs (CleanRL's PPO
+ * agent); with shared: true one trunk whose output (`features`) feeds both heads.
  */
 export class ActorCritic extends Module {
+  /** Separate: the actor's layers (the last one is the policy head). Shared: the trunk. */
   readonly actor: Linear[];
+  /** Separate: the critic's layers. Shared: empty. */
   readonly critic: Linear[];
+  /** Shared: the two heads on the trunk's features. */
+  readonly policyHead: Linear | null;
+  readonly valueHead: Linear | null;
   readonly activation: Activation;
+  readonly shared: boolean;
 
   constructor(readonly obsSize: number, readonly numActions: number, opts: ActorCriticOptions = {}) {
     super();
     const hidden = opts.hidden ?? [64, 64];
     this.activation = opts.activation ?? 'tanh';
+    this.shared = opts.shared ?? false;
     const g = opts.generator;
-    const make = (out: number, lastGain: number): Linear[] => {
-      const sizes = [obsSize, ...hidden, out];
-      return sizes.slice(1).map((n, i) => layerInit(new Linear(sizes[i]!, n, { generator: g }), { gain: i === hidden.length ? lastGain : Math.SQRT2, generator: g }));
-    };
-    this.actor = make(numActions, 0.01);
-    this.critic = make(1, 1);
+    const layer = (i: number, o: number, gain: number) => layerInit(new Linear(i, o, { generator: g }), { gain, generator: g });
+    const mlp = (sizes: number[], lastGain: number): Linear[] =>
+      sizes.slice(1).map((n, i) => layer(sizes[i]!, n, i === hidden.length ? lastGain : Math.SQRT2));
+    if (this.shared) {
+      if (!hidden.length) throw new Error('ActorCritic: a shared trunk needs at least one hidden layer');
+      this.actor = [obsSize, ...hidden].slice(1).map((n, i) => layer([obsSize, ...hidden][i]!, n, Math.SQRT2));
+      this.critic = [];
+      this.policyHead = layer(hidden[hidden.length - 1]!, numActions, 0.01);
+      this.valueHead = layer(hidden[hidden.length - 1]!, 1, 1);
+    } else {
+      this.actor = mlp([obsSize, ...hidden, numActions], 0.01);
+      this.critic = mlp([obsSize, ...hidden, 1], 1);
+      this.policyHead = this.valueHead = null;
+    }
   }
 
-  private run(layers: Linear[], x: Tensor): Tensor {
+  private act(h: Tensor): Tensor {
+    return this.activation === 'tanh' ? h.tanh() : h.relu();
+  }
+
+  /** Layers in order, the activation after all but the last (or after all, with activateLast). */
+  private run(layers: Linear[], x: Tensor, activateLast = false): Tensor {
     let h = x;
     for (let i = 0; i < layers.length; i++) {
       h = layers[i]!.forward(h);
-      if (i + 1 < layers.length) h = this.activation === 'tanh' ? h.tanh() : h.relu();
+      if (activateLast || i + 1 < layers.length) h = this.act(h);
     }
     return h;
   }
 
+  /** Shared trunk: its output [B, hidden]. Separate networks: the actor's last hidden layer. */
+  features(obs: Tensor): Tensor {
+    return this.shared ? this.run(this.actor, obs, true) : this.run(this.actor.slice(0, -1), obs, true);
+  }
+
   /** Policy logits [B, numActions]. */
   logits(obs: Tensor): Tensor {
-    return this.run(this.actor, obs);
+    return this.shared ? this.policyHead!.forward(this.features(obs)) : this.run(this.actor, obs);
   }
 
   /** State values [B]. */
   value(obs: Tensor): Tensor {
-    return this.run(this.critic, obs).squeeze(1);
+    return (this.shared ? this.valueHead!.forward(this.features(obs)) : this.run(this.critic, obs)).squeeze(1);
   }
 
   forward(obs: Tensor): { logits: Tensor; value: Tensor } {
-    return { logits: this.logits(obs), value: this.value(obs) };
+    if (!this.shared) return { logits: this.logits(obs), value: this.value(obs) };
+    const h = this.features(obs);
+    return { logits: this.policyHead!.forward(h), value: this.valueHead!.forward(h).squeeze(1) };
   }
 }
 
