@@ -23,7 +23,7 @@
  *            clipValueLoss, valueCoef, entropyCoef}) → {loss, policyLoss, valueLoss, entropy, approxKl, clipFraction}
  *   a2cLoss({logProb, values, returns, advantages?, entropy, valueCoef, entropyCoef})
  * Networks and learner (ppo.ts)
- *   layerInit(linear, {gain, bias}) (orthogonal), clipGradNormTensor(params, maxNorm) (no readback)
+ *   layerInit(linear, {gain, bias}) (orthogonal); clipping: pg.nn.clipGradNorm (clipGradNormTensor: the same)
  *   ActorCritic(obsSize, numActions, {hidden, activation, shared, generator}): forward → {logits, value}, features
  *   PPO(env, net, config): collect() → episodes, computeAdvantages(), update() → stats, iterate()
  */

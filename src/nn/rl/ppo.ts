@@ -22,26 +22,10 @@ export function layerInit(layer: Linear, opts: { gain?: number; bias?: number; g
 }
 
 /**
- * Global-norm gradient clipping without reading anything back (so it runs on every device):
- * scales every gradient by min(1, maxNorm / (‖g‖ + 1e-6)), with ‖g‖ the 2-norm over all of them,
- * and returns that norm as a scalar tensor. Same rule as pg.nn.clipGradNorm, which returns a number.
+ * Global-norm gradient clipping without reading anything back: pg.nn.clipGradNorm (kept under this
+ * name for code written against the first version of the kit).
  */
-export function clipGradNormTensor(params: Iterable<Tensor>, maxNorm: number): Tensor {
-  const ps = [...params].filter((p) => p.grad !== null);
-  if (!ps.length) return pg.zeros([]);
-  return pg.noGrad(() => {
-    const total = pg.tidy(() => pg.stack(ps.map((p) => p.grad!.square().sum())).sum().sqrt());
-    pg.tidy(() => {
-      const coef = total.add(1e-6).reciprocal().mul(maxNorm).clamp(null, 1);
-      for (const p of ps) {
-        const old = p.grad!;
-        p.grad = pg.keep(old.mul(coef));
-        old.dispose();
-      }
-    });
-    return total;
-  });
-}
+export const clipGradNormTensor = clipGradNorm;
 
 export type Activation = 'tanh' | 'relu';
 
@@ -341,11 +325,7 @@ export class PPO {
             clipCoef: c.clipCoef, clipValueLoss: c.clipValueLoss, valueCoef: c.valueCoef, entropyCoef: c.entropyCoef,
           });
           l.loss.backward();
-          if (Number.isFinite(c.maxGradNorm)) {
-            // On the CPU reading the norm back is free; elsewhere the tensor version avoids a sync.
-            if (this.device === 'cpu') clipGradNorm(params, c.maxGradNorm);
-            else clipGradNormTensor(params, c.maxGradNorm).dispose();
-          }
+          if (Number.isFinite(c.maxGradNorm)) clipGradNorm(params, c.maxGradNorm).dispose();
           this.optimizer.step();
           this.optimizer.zeroGrad();
           return [l.loss, l.policyLoss, l.valueLoss, l.entropy, l.approxKl, l.clipFraction].map((t) => t.detach());
