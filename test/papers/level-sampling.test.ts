@@ -309,12 +309,14 @@ describe('level-sampling: experiment', () => {
       agent: { ...SETTINGS.quick.agent, numEnvs: 8, ppo: { ...SETTINGS.quick.agent.ppo, numSteps: 32 } },
     };
     const r = validateResult(await runLevelSampling(tiny, { seed: 0, seeds: [0], onProgress: () => {} }), 'level-sampling');
-    expectSameClaims(r.claims, levelSampling.claims);
+    const agg = levelSampling.aggregate!([{ seed: 0, result: r }], { mode: 'quick', device: 'cpu', seeds: [0] }) as { claims: { name: string }[]; findings: { name: string }[] };
+    expectSameClaims([...r.claims, ...agg.claims], levelSampling.claims);
     expectSameClaims(r.sanity!, levelSampling.sanity!);
-    expectSameClaims(r.findings!, levelSampling.findings!);
+    expectSameClaims([...r.findings!, ...agg.findings], levelSampling.findings!);
     for (const c of r.sanity!) expect(c.pass, `${c.name}: ${c.value} ${c.detail ?? ''}`).toBe(true);
     expect(r.series.map((s) => s.name)).toEqual(['levels', 'return-train', 'return-test', 'mi-vs-gap', 'shift-auc', 'held-out-return', 'vae-loss']);
     expect(r.tables.map((t) => t.rows.length)).toEqual([5, 4, 5]);
+    for (const t of r.tables) for (const row of t.rows) for (const c of row.slice(1)) expect(typeof c === 'number' || c === '-').toBe(true); // numeric: aggregates over seeds
     expect(SETTINGS.quick.numTrain).toBe(32);
     expect(SETTINGS.quick.numShift).toBe(512);
   });

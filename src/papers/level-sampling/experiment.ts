@@ -6,7 +6,8 @@
  * mutual information between the agent's representation and the training-level identity.
  */
 import * as pg from '../../autograd/index.js';
-import { check, type ClaimCheck, type Experiment, type Result, type RunOptions, type Series, type Table } from '../../experiment/index.js';
+import { check, type Checks, type ClaimCheck, type Experiment, type Result, type RunOptions, type Series, type Table } from '../../experiment/index.js';
+import { checkOnMean, valuesOf } from '../common/seeds.js';
 import { PALETTE } from '../../experiment/svg.js';
 import { bootstrapCI, mean, spearman } from '../../nn/stats.js';
 import { Rng } from '../../nn/rl/rng.js';
@@ -65,6 +66,14 @@ export const SETTINGS: Record<'quick' | 'full', Settings> = {
 
 // ---------------------------------------------------------------------------------- check names
 export const SHIFT_ORDER = 'shift-auc-order';
+export const SHIFT_EDITS_DR = 'shift-edits-below-dr';
+export const SHIFT_ORDER_MEAN = 'shift-auc-order-over-seeds';
+export const DRED_VS_UNIFORM_MEAN = 'dred-vs-uniform-over-seeds';
+export const PLR_LOWER_MI_MEAN = 'plr-lower-mi-over-seeds';
+export const PLR_GAP_MEAN = 'plr-gap-no-larger-over-seeds';
+export const DRED_VS_PLR_MEAN = 'dred-vs-plr-over-seeds';
+export const PLR_VS_UNIFORM_MEAN = 'plr-vs-uniform-over-seeds';
+export const UNIFORM_VS_DR_MEAN = 'uniform-vs-dr-over-seeds';
 export const SHIFT_DR = 'shift-dr-auc';
 export const MOSS_VAE = 'vae-keeps-moss-cue';
 export const MOSS_DR = 'dr-loses-moss-cue';
@@ -283,20 +292,20 @@ export async function runLevelSampling(s: Settings, opts: Pick<RunOptions, 'seed
   const ci = (x: Float64Array) => bootstrapCI(x, { iters: 1000, generator: new pg.Generator(seed * 7919 + 29) });
   tables.push({
     name: `agents after ${s.steps.toLocaleString('en-US')} steps on ${s.numTrain} training levels`,
-    columns: ['method', 'train return', `held-out return (${s.numTest} levels)`, 'held-out 95% CI', 'held-out solved', 'gap', 'MI (nats)', 'bound √(2·MI/|L|)', 'probe accuracy', 'CPU s'],
+    columns: ['method', 'train return', `held-out return (${s.numTest} levels)`, 'CI low', 'CI high', 'held-out solved', 'gap', 'MI (nats)', 'bound √(2·MI/|L|)', 'probe accuracy'],
     rows: runs.map((r) => {
       const c = ci(r.testPerLevel);
-      return [METHOD_LABELS[r.method], r4(r.trainReturn), r4(r.testReturn), `[${c.lo.toFixed(3)}, ${c.hi.toFixed(3)}]`, r4(r.testSolved), r4(r.gap), r4(r.mi), r4(r.miBound), r4(r.probeAccuracy), r4(r.cpuSeconds)];
+      return [METHOD_LABELS[r.method], r4(r.trainReturn), r4(r.testReturn), r4(c.lo), r4(c.hi), r4(r.testSolved), r4(r.gap), r4(r.mi), r4(r.miBound), r4(r.probeAccuracy)];
     }),
   });
   const paired = (a: AgentRun, b: AgentRun) => ci(Float64Array.from(a.testPerLevel, (v, i) => v - b.testPerLevel[i]!));
   const pairs: [AgentRun, AgentRun][] = [[dred, uni], [dred, plr], [plr, uni], [uni, drRun], [dred, drRun]];
   tables.push({
-    name: 'paired held-out differences (same levels, 95% bootstrap CI over levels)',
-    columns: ['comparison', 'mean difference', '95% CI'],
+    name: 'paired held-out differences (same levels; 95% bootstrap CI over levels)',
+    columns: ['comparison', 'mean difference', 'CI low', 'CI high'],
     rows: pairs.map(([a, b]) => {
       const c = paired(a, b);
-      return [`${METHOD_LABELS[a.method]} − ${METHOD_LABELS[b.method]}`, r4(c.estimate), `[${c.lo.toFixed(3)}, ${c.hi.toFixed(3)}]`];
+      return [`${METHOD_LABELS[a.method]} − ${METHOD_LABELS[b.method]}`, r4(c.estimate), r4(c.lo), r4(c.hi)];
     }),
   });
 
@@ -342,14 +351,15 @@ export async function runLevelSampling(s: Settings, opts: Pick<RunOptions, 'seed
   const sVae = mossNearGoal(fromVae), sDr = mossNearGoal(dr);
   const orderMargin = Math.min(shift.edits.auc - shift.vae.auc, shift.dr.auc - shift.edits.auc);
   const claims: ClaimCheck[] = [
-    check(SHIFT_ORDER, orderMargin, '>', 0, `AUC VAE ${shift.vae.auc.toFixed(3)} < edits ${shift.edits.auc.toFixed(3)} < DR ${shift.dr.auc.toFixed(3)}; value: the smaller gap`),
+    check(SHIFT_EDITS_DR, shift.dr.auc - shift.edits.auc, '>', 0, `AUC edits ${shift.edits.auc.toFixed(3)} < DR ${shift.dr.auc.toFixed(3)}`),
     check(SHIFT_DR, shift.dr.auc, '>=', DR_AUC_MIN),
     check(MOSS_VAE, Math.abs(sVae / mossRef - 1), '<=', MOSS_TOL, `moss-near-goal: G* ${mossRef.toFixed(3)}, VAE ${sVae.toFixed(3)} (same sign: ${Math.sign(sVae) === Math.sign(mossRef)})`),
     check(MOSS_DR, Math.abs(sDr / mossRef), '<=', MOSS_TOL, `moss-near-goal: DR ${sDr.toFixed(3)} against G* ${mossRef.toFixed(3)}`),
   ];
   const dU = paired(dred, uni);
-  claims.push(check(DRED_VS_UNIFORM, dU.estimate, '>=', 0, `held-out DRED ${dred.testReturn.toFixed(3)} vs uniform ${uni.testReturn.toFixed(3)}; paired 95% CI [${dU.lo.toFixed(3)}, ${dU.hi.toFixed(3)}]`));
   const findings: ClaimCheck[] = [
+    check(SHIFT_ORDER, orderMargin, '>', 0, `AUC VAE ${shift.vae.auc.toFixed(3)} < edits ${shift.edits.auc.toFixed(3)} < DR ${shift.dr.auc.toFixed(3)}; value: the smaller gap`),
+    check(DRED_VS_UNIFORM, dU.estimate, '>=', 0, `held-out DRED ${dred.testReturn.toFixed(3)} vs uniform ${uni.testReturn.toFixed(3)}; paired 95% CI over levels [${dU.lo.toFixed(3)}, ${dU.hi.toFixed(3)}]`),
     check(PLR_LOWER_MI, plr.mi - uni.mi, '<', 0, `MI PLR ${plr.mi.toFixed(3)} vs uniform ${uni.mi.toFixed(3)} nats`),
     check(PLR_GAP, plr.gap - uni.gap, '<=', 0, `gap PLR ${plr.gap.toFixed(3)} vs uniform ${uni.gap.toFixed(3)}`),
     check(DRED_VS_PLR, paired(dred, plr).estimate, '>=', 0, `held-out DRED ${dred.testReturn.toFixed(3)} vs PLR ${plr.testReturn.toFixed(3)}`),
@@ -368,10 +378,28 @@ export async function runLevelSampling(s: Settings, opts: Pick<RunOptions, 'seed
     check(LEVELS_VALID, invalid, '<=', 0, 'generated levels (VAE, edits, DR) that cannot be solved'),
   ];
   const notes = [
-    `CPU seconds: VAE ${(tVae - t0).toFixed(1)}, shift analysis ${(tShift - tVae).toFixed(1)}, agents ${runs.map((r) => `${r.method} ${r.cpuSeconds.toFixed(1)}`).join(', ')}; total ${(cpuSeconds() - t0).toFixed(1)}.`,
+    `process CPU seconds (all threads of the process: with parallel jobs it counts the others too): VAE ${(tVae - t0).toFixed(1)}, shift analysis ${(tShift - tVae).toFixed(1)}, agents ${runs.map((r) => `${r.method} ${r.cpuSeconds.toFixed(1)}`).join(', ')}; total ${(cpuSeconds() - t0).toFixed(1)}.`,
     `VAE: final reconstruction ${vaeCurve[vaeCurve.length - 1]!.recon.toFixed(2)} nats/level, KL ${vaeCurve[vaeCurve.length - 1]!.kl.toFixed(2)}; ${fromVae.length} valid interpolations decoded for the shift analysis; DRED proposals that fell back to a dataset level: ${dredBuf.fallbacks}.`,
   ];
   return { tables, series, claims, sanity, findings, notes };
+}
+
+/** Over seeds: the claims and findings that do not hold in every seed, on the mean with its 95% interval. */
+function aggregate(runs: { seed: number; result: Result }[]): Partial<Checks> {
+  const on = (name: string, from: string, cmp: '>=' | '>' | '<=' | '<', what: string) => checkOnMean(name, valuesOf(runs, from), cmp, 0, what);
+  return {
+    claims: [
+      on(SHIFT_ORDER_MEAN, SHIFT_ORDER, '>', 'min(AUC edits − AUC VAE, AUC DR − AUC edits)'),
+      on(DRED_VS_UNIFORM_MEAN, DRED_VS_UNIFORM, '>=', 'held-out return DRED − uniform'),
+    ],
+    findings: [
+      on(PLR_LOWER_MI_MEAN, PLR_LOWER_MI, '<', 'MI(PLR) − MI(uniform)'),
+      on(PLR_GAP_MEAN, PLR_GAP, '<=', 'gap(PLR) − gap(uniform)'),
+      on(DRED_VS_PLR_MEAN, DRED_VS_PLR, '>=', 'held-out return DRED − PLR'),
+      on(PLR_VS_UNIFORM_MEAN, PLR_VS_UNIFORM, '>=', 'held-out return PLR − uniform'),
+      on(UNIFORM_VS_DR_MEAN, UNIFORM_VS_DR, '>', 'held-out return uniform − DR'),
+    ],
+  };
 }
 
 export const levelSampling: Experiment = {
@@ -385,24 +413,33 @@ export const levelSampling: Experiment = {
   summary:
     'PPO agents on 32 training levels of a small gridworld family (TinyCave), sampled uniformly, by prioritised level replay, by domain randomisation, or by DRED (a level VAE whose interpolations augment the training set); distribution shift of the generators measured without RL.',
   claims: [
-    { name: SHIFT_ORDER, description: 'against held-out G* levels, a real-vs-generated logistic-regression AUC orders VAE < random edits < DR' },
-    { name: SHIFT_DR, description: `domain randomisation is easy to tell from G* (AUC ≥ ${DR_AUC_MIN})` },
-    { name: MOSS_VAE, description: `the VAE keeps the moss-near-goal statistic's sign and size (within ${MOSS_TOL * 100}%)` },
-    { name: MOSS_DR, description: `domain randomisation loses it (|statistic| ≤ ${MOSS_TOL * 100}% of G*'s)` },
-    { name: DRED_VS_UNIFORM, description: 'DRED ≥ uniform sampling in held-out return (paired over the same held-out levels)' },
+    { name: SHIFT_EDITS_DR, description: 'against held-out G* levels, a real-vs-generated logistic-regression AUC is lower for random edits than for DR (every seed)' },
+    { name: SHIFT_DR, description: `domain randomisation is easy to tell from G* (AUC ≥ ${DR_AUC_MIN}, every seed)` },
+    { name: MOSS_VAE, description: `the VAE keeps the moss-near-goal statistic's sign and size (within ${MOSS_TOL * 100}%, every seed)` },
+    { name: MOSS_DR, description: `domain randomisation loses it (|statistic| ≤ ${MOSS_TOL * 100}% of G*'s, every seed)` },
+    { name: SHIFT_ORDER_MEAN, description: 'AUC VAE < random edits < DR on the mean over seeds: the lower end of the 95% interval of the smaller gap > 0' },
+    { name: DRED_VS_UNIFORM_MEAN, description: 'DRED ≥ uniform in held-out return on the mean over seeds: the lower end of the 95% interval of the paired difference ≥ 0' },
   ],
   findings: [
-    { name: PLR_LOWER_MI, description: 'value-loss prioritised sampling gives a lower MI estimate than uniform sampling' },
-    { name: PLR_GAP, description: 'and a generalisation gap no larger than uniform sampling' },
-    { name: DRED_VS_PLR, description: 'DRED ≥ PLR in held-out return' },
-    { name: PLR_VS_UNIFORM, description: 'PLR ≥ uniform in held-out return' },
-    { name: UNIFORM_VS_DR, description: 'uniform sampling of the training levels > DR in held-out return' },
-    { name: SPEARMAN_MI_GAP, description: 'across agents, the MI estimate and the generalisation gap are positively rank-correlated' },
+    { name: SHIFT_ORDER, description: 'the paper: AUC VAE < random edits < DR; here checked in each seed (value: the smaller gap)' },
+    { name: DRED_VS_UNIFORM, description: 'the paper: DRED ≥ uniform in held-out return; here in each seed (paired over the same held-out levels)' },
+    { name: PLR_LOWER_MI, description: 'the paper: value-loss prioritised sampling gives a lower MI estimate than uniform sampling (each seed: MI(PLR) − MI(uniform) < 0)' },
+    { name: PLR_LOWER_MI_MEAN, description: 'the same on the mean over seeds (upper end of its 95% interval < 0)' },
+    { name: PLR_GAP, description: 'the paper: and a generalisation gap no larger than uniform sampling (each seed)' },
+    { name: PLR_GAP_MEAN, description: 'the same on the mean over seeds (upper end of its 95% interval ≤ 0)' },
+    { name: DRED_VS_PLR, description: 'the paper: DRED ≥ PLR in held-out return (each seed)' },
+    { name: DRED_VS_PLR_MEAN, description: 'the same on the mean over seeds (lower end of its 95% interval ≥ 0)' },
+    { name: PLR_VS_UNIFORM, description: 'the paper: PLR ≥ uniform in held-out return (each seed)' },
+    { name: PLR_VS_UNIFORM_MEAN, description: 'the same on the mean over seeds (lower end of its 95% interval ≥ 0)' },
+    { name: UNIFORM_VS_DR, description: 'the paper: uniform sampling of the training levels > DR in held-out return (each seed)' },
+    { name: UNIFORM_VS_DR_MEAN, description: 'the same on the mean over seeds (lower end of its 95% interval > 0)' },
+    { name: SPEARMAN_MI_GAP, description: 'the paper: across agents, the MI estimate and the generalisation gap are positively rank-correlated (each seed, over its agents)' },
   ],
   sanity: [
     { name: GSTAR_AUC, description: 'the classifier cannot tell two G* samples apart (AUC in [0.35, 0.65])' },
     { name: DATASET_KEPT, description: "DRED's buffer never evicts the dataset levels" },
     { name: LEVELS_VALID, description: 'every generated level used is solvable' },
   ],
+  aggregate,
   run: (opts: RunOptions) => runLevelSampling(SETTINGS[opts.mode], opts),
 };
