@@ -147,9 +147,16 @@ export function packedMatmul(
   const kcMax = Math.min(KC, K);
   const bBase = mcMax * kcMax;
   const accBase = bBase + kcMax * ncMax;
-  const w = wasmScratch(accBase + mcMax * ncMax);
+  // The wasm path reads A in place from a float64 copy when A is dense enough to copy whole
+  // (positive strides, span at most twice its element count); padded rows read past the copy
+  // (junk rows of the accumulator, never written out), hence the 3 spare rows.
+  const span = (M - 1) * aRowStride + (K - 1) * aColStride + 1;
+  const stageA = aRowStride > 0 && aColStride > 0 && span <= 2 * M * K;
+  const aBase = accBase + mcMax * ncMax;
+  const w = wasmScratch(stageA ? aBase + span + 3 * aRowStride + 1 : aBase);
   if (w) {
-    packedMatmulWasm(w, a, aOff, aRowStride, aColStride, b, bOff, bRowStride, bColStride, out, outOff, ldo, M, N, K, bBase, accBase);
+    if (stageA) wasmF64.set(a.subarray(aOff, aOff + span), aBase);
+    packedMatmulWasm(w, a, aOff, aRowStride, aColStride, b, bOff, bRowStride, bColStride, out, outOff, ldo, M, N, K, bBase, accBase, stageA ? aBase : -1);
     return;
   }
   ensureScratch(bBase + kcMax * ncMax, mcMax * ncMax);
@@ -201,7 +208,7 @@ function packedMatmulWasm(
   w: WasmPanel,
   a: FloatArray, aOff: number, aRowStride: number, aColStride: number,
   b: FloatArray, bOff: number, bRowStride: number, bColStride: number,
-  out: FloatArray, outOff: number, ldo: number, M: number, N: number, K: number, bBase: number, accBase: number,
+  out: FloatArray, outOff: number, ldo: number, M: number, N: number, K: number, bBase: number, accBase: number, aBase: number,
 ): void {
   const f = wasmF64;
   for (let i0 = 0; i0 < M; i0 += MC) {
@@ -213,9 +220,14 @@ function packedMatmulWasm(
       f.fill(0, accBase, accBase + mcPad * ncPad);
       for (let p0 = 0; p0 < K; p0 += KC) {
         const kc = Math.min(KC, K - p0);
-        packA(a, aOff + i0 * aRowStride + p0 * aColStride, aRowStride, aColStride, mc, kc, f, 0);
         packB(b, bOff + p0 * bRowStride + j0 * bColStride, bRowStride, bColStride, kc, nc, f, bBase);
-        w.panel(0, bBase * 8, kc, accBase * 8, mcPad, ncPad);
+        if (aBase >= 0) {
+          // A(i, k) of this block at aBase + (i0 + i)·ars + (p0 + k)·acs, read in place.
+          w.panelStrided((aBase + i0 * aRowStride + p0 * aColStride) * 8, bBase * 8, kc, accBase * 8, mcPad, ncPad, aRowStride * 8, aColStride * 8);
+        } else {
+          packA(a, aOff + i0 * aRowStride + p0 * aColStride, aRowStride, aColStride, mc, kc, f, 0);
+          w.panel(0, bBase * 8, kc, accBase * 8, mcPad, ncPad);
+        }
       }
       let o = outOff + i0 * ldo + j0;
       let s = accBase;

@@ -13,6 +13,9 @@
  *       for ir in 0, 4, .., mcPad - 4:          (A sliver at pa + ir*kc*8)
  *         acc[ir..ir+3][jr..jr+3] += sliverA(kc x 4)^T · sliverB(kc x 4)
  *   Byte addresses; acc rows are ncPad doubles apart; mcPad, ncPad multiples of 4; kc >= 1.
+ *   panelStrided: the same, with A read in place from an unpacked float64 copy at byte strides
+ *   (ars8, acs8) instead of packed slivers (packing A cost about half the kernel's time on
+ *   256×64×64 products; a float32 → float64 copy of a dense operand is one native set()).
  *
  * Where WebAssembly (or its SIMD) is missing or refused (a strict CSP without 'wasm-unsafe-eval'),
  * createWasmPanel returns null and cpu/matmul.ts keeps its JS kernel.
@@ -21,6 +24,8 @@
 export interface WasmPanel {
   memory: WebAssembly.Memory;
   panel(pa: number, pb: number, kc: number, pacc: number, mcPad: number, ncPad: number): void;
+  /** panel with A read in place (not packed): A(i, k) at pa + i·ars8 + k·acs8 bytes. */
+  panelStrided(pa: number, pb: number, kc: number, pacc: number, mcPad: number, ncPad: number, ars8: number, acs8: number): void;
 }
 
 // ---- a minimal wasm binary writer
@@ -56,13 +61,21 @@ const simd = (op: number, ...imm: number[]): number[] => [0xfd, ...uleb(op), ...
 const memarg = (offset: number): number[] => [3, ...uleb(offset)]; // align 2^3 (a hint only)
 const V128_LOAD = 0x00, V128_LOAD64_SPLAT = 0x0a, V128_STORE = 0x0b, V128_CONST = 0x0c, F64X2_ADD = 0xf0, F64X2_MUL = 0xf2;
 
-function panelModuleBytes(): Uint8Array<ArrayBuffer> {
-  // Locals: params 0..5 (pa, pb, kc, pacc, mcPad, ncPad), then i32 jr, ir, p, ia, ib, ci, ldc,
-  // then v128 c0..c7 (row r: c[2r] = columns 0-1, c[2r+1] = columns 2-3), b0, b1, a.
-  const [pa, pb, kc, pacc, mcPad, ncPad] = [0, 1, 2, 3, 4, 5];
-  const [jr, ir, p, ia, ib, ci, ldc] = [6, 7, 8, 9, 10, 11, 12];
-  const c = (i: number) => 13 + i;
-  const [b0, b1, a] = [21, 22, 23];
+/**
+ * One kernel function's body. Packed A (strided = false): params (pa, pb, kc, pacc, mcPad, ncPad),
+ * A slivers as packed by cpu/matmul.ts. Strided A (strided = true): two more params (ars8, acs8),
+ * A(i, k) read in place at pa + i·ars8 + k·acs8 (bytes) from an unpacked float64 copy, so only B
+ * is packed. B slivers are packed (kc × 4, contiguous) in both.
+ */
+function kernelBody(strided: boolean): number[] {
+  const [pa, pb, kc, pacc, mcPad, ncPad, ars8, acs8] = [0, 1, 2, 3, 4, 5, 6, 7];
+  const P = strided ? 8 : 6;
+  // i32 locals: jr, ir, p, ib, ci, ldc, ia0..ia3; then v128 c0..c7 (row r: c[2r] = columns 0-1,
+  // c[2r+1] = columns 2-3), b0, b1, a.
+  const [jr, ir, p, ib, ci, ldc] = [P, P + 1, P + 2, P + 3, P + 4, P + 5];
+  const ia = (r: number) => P + 6 + r;
+  const c = (i: number) => P + 10 + i;
+  const [b0, b1, a] = [P + 18, P + 19, P + 20];
   const get = (l: number) => [GET, l];
   const set = (l: number) => [SET, l];
   const konst = (n: number) => [I32_CONST, ...sleb(n)];
@@ -74,24 +87,29 @@ function panelModuleBytes(): Uint8Array<ArrayBuffer> {
   emit(LOOP, VOID); // jr loop (do-while: ncPad >= 4)
   emit(konst(0), set(ir));
   emit(LOOP, VOID); // ir loop
-  // ia = pa + ir*kc*8; ib = pb + jr*kc*8
-  emit(get(pa), get(ir), get(kc), I32_MUL, konst(8), I32_MUL, I32_ADD, set(ia));
-  emit(get(pb), get(jr), get(kc), I32_MUL, konst(8), I32_MUL, I32_ADD, set(ib));
+  if (strided) {
+    // ia_r = pa + (ir + r)·ars8
+    emit(get(pa), get(ir), get(ars8), I32_MUL, I32_ADD, set(ia(0)));
+    for (let r = 1; r < 4; r++) emit(get(ia(r - 1)), get(ars8), I32_ADD, set(ia(r)));
+  } else emit(get(pa), get(ir), get(kc), I32_MUL, konst(8), I32_MUL, I32_ADD, set(ia(0))); // ia = pa + ir·kc·8
+  emit(get(pb), get(jr), get(kc), I32_MUL, konst(8), I32_MUL, I32_ADD, set(ib)); // ib = pb + jr·kc·8
   for (let i = 0; i < 8; i++) emit(simd(V128_CONST, ...new Array(16).fill(0)), set(c(i)));
   emit(get(kc), set(p));
   emit(LOOP, VOID); // p loop (do-while: kc >= 1)
   emit(get(ib), simd(V128_LOAD, ...memarg(0)), set(b0));
   emit(get(ib), simd(V128_LOAD, ...memarg(16)), set(b1));
   for (let r = 0; r < 4; r++) {
-    emit(get(ia), simd(V128_LOAD64_SPLAT, ...memarg(8 * r)), set(a));
+    if (strided) emit(get(ia(r)), simd(V128_LOAD64_SPLAT, ...memarg(0)), set(a));
+    else emit(get(ia(0)), simd(V128_LOAD64_SPLAT, ...memarg(8 * r)), set(a));
     emit(get(c(2 * r)), get(a), get(b0), simd(F64X2_MUL), simd(F64X2_ADD), set(c(2 * r)));
     emit(get(c(2 * r + 1)), get(a), get(b1), simd(F64X2_MUL), simd(F64X2_ADD), set(c(2 * r + 1)));
   }
-  emit(get(ia), konst(32), I32_ADD, set(ia));
+  if (strided) for (let r = 0; r < 4; r++) emit(get(ia(r)), get(acs8), I32_ADD, set(ia(r)));
+  else emit(get(ia(0)), konst(32), I32_ADD, set(ia(0)));
   emit(get(ib), konst(32), I32_ADD, set(ib));
   emit(get(p), konst(-1), I32_ADD, TEE, p, BR_IF, 0);
   emit(END);
-  // ci = pacc + (ir*ncPad + jr)*8; row r at ci + r*ldc: acc += c
+  // ci = pacc + (ir·ncPad + jr)·8; row r at ci + r·ldc: acc += c
   emit(get(pacc), get(ir), get(ncPad), I32_MUL, get(jr), I32_ADD, konst(8), I32_MUL, I32_ADD, set(ci));
   for (let r = 0; r < 4; r++) {
     for (let h = 0; h < 2; h++) {
@@ -104,16 +122,19 @@ function panelModuleBytes(): Uint8Array<ArrayBuffer> {
   emit(get(jr), konst(4), I32_ADD, TEE, jr, get(ncPad), I32_LT_U, BR_IF, 0);
   emit(END);
   emit(END); // function body
+  const body = [...vec([[...uleb(10), I32], [...uleb(11), V128]]), ...code];
+  return [...uleb(body.length), ...body];
+}
 
-  const locals = vec([[...uleb(7), I32], [...uleb(11), V128]]);
-  const body = [...locals, ...code];
+function panelModuleBytes(): Uint8Array<ArrayBuffer> {
+  const params = (n: number) => [0x60, ...vec(new Array(n).fill([I32])), 0x00];
   const bytes = [
     0x00, 0x61, 0x73, 0x6d, 0x01, 0x00, 0x00, 0x00,
-    ...section(1, vec([[0x60, ...vec([[I32], [I32], [I32], [I32], [I32], [I32]]), 0x00]])), // (i32 x6) -> ()
+    ...section(1, vec([params(6), params(8)])), // (i32 x6) -> (), (i32 x8) -> ()
     ...section(2, vec([[...str('m'), ...str('mem'), 0x02, 0x00, 0x01]])), // import memory, min 1 page
-    ...section(3, vec([[0x00]])),
-    ...section(7, vec([[...str('panel'), 0x00, 0x00]])),
-    ...section(10, vec([[...uleb(body.length), ...body]])),
+    ...section(3, vec([[0x00], [0x01]])),
+    ...section(7, vec([[...str('panel'), 0x00, 0x00], [...str('panelStrided'), 0x00, 0x01]])),
+    ...section(10, vec([kernelBody(false), kernelBody(true)])),
   ];
   return new Uint8Array(bytes);
 }
@@ -126,7 +147,8 @@ export function createWasmPanel(): WasmPanel | null {
     const mod = new WebAssembly.Module(panelModuleBytes());
     const inst = new WebAssembly.Instance(mod, { m: { mem: memory } });
     const panel = inst.exports.panel as WasmPanel['panel'];
-    return { memory, panel };
+    const panelStrided = inst.exports.panelStrided as WasmPanel['panelStrided'];
+    return { memory, panel, panelStrided };
   } catch {
     return null; // no WebAssembly, no SIMD, or compilation refused (CSP)
   }
