@@ -123,7 +123,7 @@ export const orthogonal_ = op('init.orthogonal_', { t: tensor, opts: options(XAV
   if (t.rank < 2) throw new Error(`orthogonal_: expected a tensor with at least 2 dims, got shape [${t.shape.join(', ')}]`);
   const rows = t.shape[0];
   const cols = t.size / rows;
-  const flat = pg.tidy(() => pg.randn([rows, cols], { dtype: 'float64', generator: opts.generator }).dataSync()) as Float64Array;
+  const flat = pg.tidy(() => pg.randn([rows, cols], { dtype: 'float64', device: 'cpu', generator: opts.generator }).dataSync()) as Float64Array;
   // Work on the tall orientation: m >= n, orthonormalise the n columns of an m x n matrix.
   const tall = rows >= cols;
   const m = tall ? rows : cols, n = tall ? cols : rows;
@@ -153,7 +153,7 @@ export const orthogonal_ = op('init.orthogonal_', { t: tensor, opts: options(XAV
   const out = new Float64Array(rows * cols);
   for (let i = 0; i < rows; i++)
     for (let j = 0; j < cols; j++) out[i * cols + j] = gain * (tall ? a[j * m + i] : a[i * m + j]);
-  return fill(t, () => pg.tensor(out, { dtype: 'float64', shape: t.shape }).to(t.dtype).to(t.device));
+  return fill(t, () => pg.tensor(out, { dtype: 'float64', shape: t.shape, device: 'cpu' }).to(t.dtype).to(t.device));
 });
 
 /** N(mean, std²) truncated to [a, b] by rejection (redraws until every element falls inside). */
@@ -165,8 +165,8 @@ export const truncNormal_ = op('init.truncNormal_', { t: tensor, opts: options({
   for (let round = 0; filled < t.size; round++) {
     if (round > 1000) throw new Error('truncNormal_: [a, b] has too little probability mass');
     const need = t.size - filled;
-    const draw = pg.tidy(() => pg.randn([Math.max(need * 2, 16)], { dtype: 'float64', mean, std, generator: opts.generator }).dataSync());
+    const draw = pg.tidy(() => pg.randn([Math.max(need * 2, 16)], { dtype: 'float64', device: 'cpu', mean, std, generator: opts.generator }).dataSync());
     for (let i = 0; i < draw.length && filled < t.size; i++) if (draw[i] >= lo && draw[i] <= hi) out[filled++] = draw[i];
   }
-  return fill(t, () => pg.tensor(out, { dtype: 'float64', shape: t.shape }).to(t.dtype).to(t.device));
+  return fill(t, () => pg.tensor(out, { dtype: 'float64', shape: t.shape, device: 'cpu' }).to(t.dtype).to(t.device));
 });

@@ -431,6 +431,7 @@ export interface AdamOptions extends BaseOptions {
  * m, v (and vmax) start at zero; the bias corrections are computed in float64 on the host.
  */
 function adamUpdate(p: Tensor, g: Tensor, st: ParamState, o: AdamOptions, set: (name: string, v: Tensor) => void): void {
+  if (!o.amsgrad && p.device === 'cpu' && g.device === 'cpu') return adamUpdateCpu(p, g, st, o, set);
   const [beta1, beta2] = o.betas;
   const t = st.step;
   const m0 = st.buffers.expAvg ?? pg.zerosLike(p);
@@ -455,6 +456,55 @@ function adamUpdate(p: Tensor, g: Tensor, st: ParamState, o: AdamOptions, set: (
 
 function adamSpec(o: AdamOptions): StateSpec {
   return { buffers: ['expAvg', 'expAvgSq', 'maxExpAvgSq'], required: ['expAvg', 'expAvgSq', ...(o.amsgrad ? ['maxExpAvgSq'] : [])] };
+}
+
+/**
+ * adamUpdate on the CPU as one loop per parameter instead of ~11 tensor ops: the same operations
+ * in the same order, each rounded to the parameter's dtype as the ops round them (scalars too:
+ * they enter as tensors of that dtype), so the bits are those of the op path (a test compares).
+ * Reads through dataSync and writes fresh tensors: p keeps its object (assign_), buffers are
+ * replaced as in the op path.
+ */
+function adamUpdateCpu(p: Tensor, g: Tensor, st: ParamState, o: AdamOptions, set: (name: string, v: Tensor) => void): void {
+  const [beta1, beta2] = o.betas;
+  const t = st.step;
+  const n = p.size;
+  const bc1 = 1 - Math.pow(beta1, t), bc2 = 1 - Math.pow(beta2, t);
+  const like = { shape: p.shape, dtype: p.dtype, device: p.device };
+  const read = (x: Tensor | undefined) => (x ? x.dataSync() : p.dtype === 'float32' ? new Float32Array(n) : new Float64Array(n));
+  const pd = p.dataSync(), gd = g.dataSync(), m = read(st.buffers.expAvg), v = read(st.buffers.expAvgSq);
+  if (p.dtype === 'float32')
+    adamLoopF32(pd as Float32Array, gd as Float32Array, m as Float32Array, v as Float32Array, beta1, beta2, Math.sqrt(bc2), o.eps, -(o.lr / bc1));
+  else adamLoopF64(pd as Float64Array, gd as Float64Array, m as Float64Array, v as Float64Array, beta1, beta2, Math.sqrt(bc2), o.eps, -(o.lr / bc1));
+  set('expAvg', pg.tensor(m, like));
+  set('expAvgSq', pg.tensor(v, like));
+  p.assign_(pg.tensor(pd, like));
+}
+
+/** In place over copies: m, v, p updated as the float32 ops do it (scalars rounded to float32 too). */
+function adamLoopF32(p: Float32Array, g: Float32Array, m: Float32Array, v: Float32Array, beta1: number, beta2: number, sqrtBc2: number, eps: number, negStep: number): void {
+  const fr = Math.fround;
+  const c1 = fr(1 - beta1), b2 = fr(beta2), c2 = fr(1 - beta2), sb = fr(sqrtBc2), e = fr(eps), ns = fr(negStep);
+  for (let i = 0; i < p.length; i++) {
+    const gi = g[i]!, mi = m[i]!;
+    const mn = fr(mi + fr(fr(gi - mi) * c1));
+    const vn = fr(fr(v[i]! * b2) + fr(fr(gi * gi) * c2));
+    m[i] = mn;
+    v[i] = vn;
+    p[i] = p[i]! + fr(fr(mn / fr(fr(fr(Math.sqrt(vn)) / sb) + e)) * ns);
+  }
+}
+
+function adamLoopF64(p: Float64Array, g: Float64Array, m: Float64Array, v: Float64Array, beta1: number, beta2: number, sqrtBc2: number, eps: number, negStep: number): void {
+  const c1 = 1 - beta1, c2 = 1 - beta2;
+  for (let i = 0; i < p.length; i++) {
+    const gi = g[i]!, mi = m[i]!;
+    const mn = mi + (gi - mi) * c1;
+    const vn = v[i]! * beta2 + gi * gi * c2;
+    m[i] = mn;
+    v[i] = vn;
+    p[i] = p[i]! + (mn / (Math.sqrt(vn) / sqrtBc2 + eps)) * negStep;
+  }
 }
 
 function validateAdam(who: string, o: AdamOptions): void {
