@@ -50,7 +50,8 @@ export function clipGradNorm(params: Iterable<Tensor>, maxNorm: number, opts: { 
   return pg.tidy(() =>
     pg.noGrad(() => {
       let total: number;
-      if (normType === Infinity) total = Math.max(...grads.map((g) => g.abs().max().itemSync()));
+      if (grads.every((g) => g.device === 'cpu')) total = cpuNorm(grads, normType);
+      else if (normType === Infinity) total = Math.max(...grads.map((g) => g.abs().max().itemSync()));
       else {
         let acc = 0;
         for (const g of grads) acc += g.abs().pow(normType).sum().itemSync();
@@ -61,6 +62,18 @@ export function clipGradNorm(params: Iterable<Tensor>, maxNorm: number, opts: { 
       return total;
     }),
   );
+}
+
+/** The norm of all gradients on the CPU, summed in float64 in one pass over their values (no tensor ops). */
+function cpuNorm(grads: Tensor[], normType: number): number {
+  let acc = 0;
+  for (const g of grads) {
+    const d = g.dataSync();
+    if (normType === Infinity) for (let i = 0; i < d.length; i++) acc = Math.max(acc, Math.abs(d[i]!));
+    else if (normType === 2) for (let i = 0; i < d.length; i++) acc += d[i]! * d[i]!;
+    else for (let i = 0; i < d.length; i++) acc += Math.pow(Math.abs(d[i]!), normType);
+  }
+  return normType === Infinity ? acc : Math.pow(acc, 1 / normType);
 }
 
 /** Sets p.grad to g (kept out of tidy scopes) and frees the old gradient. */

@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import { matmulKernel } from '../../src/autograd/cpu/matmul.js';
+import { matmulKernel, setMatmulWasm } from '../../src/autograd/cpu/matmul.js';
 import { col2im, convOutputSize, im2col } from '../../src/autograd/cpu/conv.js';
 import { BINARY, UNARY } from '../../src/autograd/ops/elementwise.js';
 
@@ -142,6 +142,28 @@ describe('matmulKernel', () => {
       run(C, D, new ctor(200 * 50), 0, 200, 50, 300);
       run(A, B, o2, 0, M, N, K);
       expect(Buffer.from(o1.buffer).equals(Buffer.from(o2.buffer))).toBe(true);
+    }
+  });
+
+  it('the WebAssembly SIMD kernel gives the JS kernel\'s bits on every shape, dtype and transpose', () => {
+    expect(setMatmulWasm(true)).toBe(true); // Node 20 has wasm SIMD: the fast path is what runs
+    try {
+      for (const ctor of [Float64Array, Float32Array])
+        for (const [M, N, K] of shapes)
+          for (const ta of [false, true])
+            for (const tb of [false, true]) {
+              const r = rng(M * 31 + N * 7 + K + (ta ? 1 : 0) + (tb ? 2 : 0));
+              const A = makeOperand(ctor, M, K, ta, 1, r);
+              const B = makeOperand(ctor, K, N, tb, 2, r);
+              const viaWasm = new ctor(M * N), viaJs = new ctor(M * N);
+              setMatmulWasm(true);
+              run(A, B, viaWasm, 0, M, N, K);
+              setMatmulWasm(false);
+              run(A, B, viaJs, 0, M, N, K);
+              if (!Buffer.from(viaWasm.buffer).equals(Buffer.from(viaJs.buffer))) throw new Error(`${ctor.name} ${M}x${K}@${K}x${N} ${ta} ${tb}: kernels differ`);
+            }
+    } finally {
+      setMatmulWasm(true);
     }
   });
 

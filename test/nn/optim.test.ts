@@ -115,6 +115,26 @@ describe('Adam / AdamW', () => {
     }, grads);
   const adamRefWith = (lr: number, grads: number[][]) => adamRef(lr, 0, 0, true, grads);
 
+  it('the CPU Adam loop gives the bits of the same update written with float32 tensor ops', () => {
+    const g = new pg.Generator(3);
+    const p0 = pg.randn([37, 5], { generator: g });
+    const grads = [0, 1, 2, 3].map(() => pg.randn([37, 5], { generator: g }).mul(0.1));
+    const p = p0.clone().requiresGrad_();
+    const opt = new Adam([p], { lr: 0.003, betas: [0.8, 0.99], eps: 1e-6, weightDecay: 0.01 });
+    let q = p0.clone(), m = pg.zerosLike(p0), v = pg.zerosLike(p0);
+    grads.forEach((gr, i) => {
+      p.grad = gr.clone();
+      opt.step();
+      const t = i + 1;
+      const gg = gr.add(q.mul(0.01));
+      m = m.add(gg.sub(m).mul(1 - 0.8));
+      v = v.mul(0.99).add(gg.mul(gg).mul(1 - 0.99));
+      const denom = v.sqrt().div(Math.sqrt(1 - 0.99 ** t)).add(1e-6);
+      q = q.add(m.div(denom).mul(-(0.003 / (1 - 0.8 ** t))));
+      expect(Array.from(p.dataSync())).toEqual(Array.from(q.dataSync()));
+    });
+  });
+
   it('Adam with bias correction', () => {
     const got = run((ps) => new Adam(ps, { lr: 0.01 }));
     const want = adamRef(0.01, 0, 0);
