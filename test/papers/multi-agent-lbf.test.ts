@@ -239,13 +239,19 @@ describe('Level-Based Foraging: episodes', () => {
     expect(env.truncated[0]).toBe(1);
     expect(env.terminated[0]).toBe(0);
     expect(env.episodeLength[0]).toBe(3);
-    // Without auto-reset a finished environment must be reset before it steps again.
+    // Without auto-reset an ended environment stays as it ended until resetEnv.
     const still = new LbfVec(lbfConfig({ food: 1, maxSteps: 1 }), 1, 0, { autoReset: false });
-    act(still, [[NONE], [NONE]]);
+    const start = still.frame(0);
+    act(still, [[EAST], [SOUTH]]);
     expect(still.truncated[0]).toBe(1);
-    expect(() => act(still, [[NONE], [NONE]])).toThrow(/call resetEnv\(0\)/);
+    const end = still.frame(0);
+    expect(end.step).toBe(1);
+    act(still, [[WEST], [NORTH]]);
+    expect(still.frame(0)).toEqual({ ...end, actions: end.actions, rewards: [0, 0] });
+    expect(still.truncated[0]).toBe(1);
     still.resetEnv(0);
-    act(still, [[NONE], [NONE]]);
+    expect(still.truncated[0]).toBe(0);
+    expect(still.frame(0).agents).not.toEqual(start.agents); // the next episode's layout
   });
 
   it('determinism: same seed → same bits; layouts depend on (seed, env, episode), not on n', () => {

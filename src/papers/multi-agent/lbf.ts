@@ -167,7 +167,12 @@ class EpisodeWords {
 }
 
 export interface LbfVecOptions {
-  /** Reset an environment as soon as its episode ends (default true); its last observation is kept in finalObs. */
+  /**
+   * Reset an environment as soon as its episode ends (default true); its last observation is kept
+   * in finalObs. Without auto-reset an ended environment stays as it ended (its end flag stays set,
+   * later steps leave it alone and reward 0) until resetEnv: evaluation runs each environment's
+   * one episode this way.
+   */
   autoReset?: boolean;
 }
 
@@ -363,8 +368,10 @@ export class LbfVec {
       if (!(Number.isInteger(v) && v >= 0 && v < NUM_ACTIONS)) throw new RangeError(`LbfVec.step: action ${k} is ${v}; actions are integers 0..${NUM_ACTIONS - 1}`);
     }
     for (let i = 0; i < n; i++) {
-      if (!this.autoReset && (this.terminated[i] || this.truncated[i]))
-        throw new Error(`LbfVec.step: environment ${i}'s episode has ended (autoReset is off): call resetEnv(${i}) first`);
+      if (!this.autoReset && (this.terminated[i] || this.truncated[i])) {
+        this.rewards.fill(0, i * A, (i + 1) * A);
+        continue;
+      }
       this.stepEnv(i, actions);
       if (this.terminated[i] || this.truncated[i]) {
         this.exactReturn[i] = this.teamReturn[i]!;
