@@ -4,7 +4,8 @@
  *    the mean, n−1 in the variance); cells equal in every seed are kept as they are;
  *  - line series: the mean curve, with a band from the per-seed minimum to the maximum;
  *  - bar series: the mean bar, with ±1 s.e. error bars; heatmaps: the elementwise mean;
- *    scatter: the points of all seeds pooled; simplex: every seed's path;
+ *    scatter: the points of all seeds pooled; simplex: every seed's path; svg (a paper's own
+ *    drawing): the first seed's;
  *  - checks (claims, sanity, findings): evaluated per seed; a check passes only when it passes for
  *    every seed. An experiment that wants a check about the seeds together (e.g. on the mean)
  *    implements `aggregate(runs)`, which the runner calls once, in the main thread.
@@ -218,6 +219,9 @@ function aggregateSeries(runs: { seed: number; result: Result }[]): Series[] {
         return aggregateScatter(id, per, n);
       case 'simplex':
         return aggregateSimplex(id, per, withIt.map((r) => r.seed));
+      case 'svg':
+        // A drawing cannot be averaged: the first seed's, said so.
+        return { ...per[0]!, caption: appendCaption(per[0]!, `seed ${withIt[0]!.seed}'s drawing`) };
     }
   });
 }

@@ -149,6 +149,22 @@ describe('claim checks', () => {
   });
 });
 
+describe("'svg' figures (a paper's own drawing)", () => {
+  const drawing = (seed: number): Extract<Series, { kind: 'svg' }> => ({ name: 'episode', kind: 'svg', title: 'Episode', data: { svg: `<svg xmlns="http://www.w3.org/2000/svg" width="10" height="10"><text>seed ${seed}</text></svg>` } });
+  it('validateResult accepts a standalone SVG document and rejects anything else', () => {
+    expect(validateResult({ tables: [], series: [drawing(0)], claims: [] }, 'w').series.length).toBe(1);
+    for (const svg of ['<div></div>', '<svg><script>alert(1)</script></svg>', '<svg>'])
+      expect(() => validateResult({ tables: [], series: [{ ...drawing(0), data: { svg } }], claims: [] }, 'w')).toThrow(/standalone <svg>/);
+  });
+  it("aggregation keeps the first seed's drawing and says so; the report inlines it as is", () => {
+    const runs: SeedRun[] = [3, 4].map((seed) => ({ seed, seconds: 0.1, result: { tables: [], series: [drawing(seed)], claims: [] } }));
+    const agg = aggregateRuns({ claims: [] }, runs, { ...ctx, seeds: [3, 4] });
+    const s = agg.series[0]!;
+    expect(s.caption).toMatch(/seed 3's drawing/);
+    expect(renderSeries(s)).toBe(drawing(3).data.svg);
+  });
+});
+
 // ---------------------------------------------------------------------------
 // Aggregation
 // ---------------------------------------------------------------------------
