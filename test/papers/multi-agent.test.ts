@@ -1,6 +1,11 @@
 import { describe, expect, it } from 'vitest';
 import * as pg from '../../src/autograd/index.js';
 import { clipGradNorm } from '../../src/nn/utils.js';
+import { welchTTest } from '../../src/nn/stats.js';
+import { validateResult, type Result } from '../../src/experiment/index.js';
+import { aggregateSeeds, CHECKS, multiAgent, runWith, SETTINGS, type Settings } from '../../src/papers/multi-agent/experiment.js';
+import { checkSvg } from '../helpers/xml.js';
+import { expectSameClaims } from '../helpers/claims.js';
 import {
   batchTerms,
   clipGradNormPerGroup,
@@ -201,5 +206,71 @@ describe('multi-agent: SEAC', () => {
     l.update();
     l.dispose();
     expect(curveArea([{ step: 0, teamReturn: 0 }, { step: 10, teamReturn: 1 }, { step: 30, teamReturn: 1 }])).toBeCloseTo((5 + 20) / 30, 12);
+  });
+});
+
+describe('multi-agent: the experiment (tiny settings, one seed) and the across-seed claims', () => {
+  const TINY: Settings = {
+    train: { ...SETTINGS.quick.train, numEnvs: 4, hidden: [8, 8], evalEpisodes: 4 },
+    steps: { standard: 400, coop: 400 },
+    evalPoints: 2,
+    randomEpisodes: 50,
+    finalPoints: 2,
+  };
+  let result: Result;
+  it('runs: tables, curves per method with the random line, the rendered episode, SEAC weights', async () => {
+    const fractions: number[] = [];
+    result = validateResult(await runWith(TINY, { seed: 1, onProgress: (f) => fractions.push(f) }), 'multi-agent');
+    expect(fractions.length).toBeGreaterThan(4);
+    expect(fractions.every((f) => f >= 0 && f <= 1)).toBe(true);
+    expect(result.tables.map((t) => t.name.split(' ')[0])).toEqual(['standard', 'coop']);
+    for (const t of result.tables) expect(t.rows.map((r) => r[0])).toEqual(['IAC', 'SNAC', 'SEAC', 'random team']);
+    const names = result.series.map((s) => s.name);
+    expect(names).toEqual(['eval-standard', 'eval-coop', 'episode-seac-standard', 'importance-weights-standard', 'importance-weights-coop']);
+    const curve = result.series[0]!;
+    if (curve.kind !== 'line') throw new Error('kind');
+    expect(curve.data.series.map((l) => l.name)).toEqual(['IAC', 'SNAC', 'SEAC', 'random']);
+    expect(curve.data.series[0]!.x).toEqual([0, 200, 400]); // evaluations at 0, every 400 / 2 steps (20 per update), the end
+    const ep = result.series[2]!;
+    if (ep.kind !== 'svg') throw new Error('kind');
+    checkSvg(ep.data.svg);
+  }, 120_000);
+
+  it('checks every declared claim, finding and sanity identity; the identities hold', () => {
+    expectSameClaims(result.claims, multiAgent.claims.filter((c) => c.name === CHECKS.beatsRandom('standard')));
+    expectSameClaims(result.findings!, multiAgent.findings!.filter((c) => c.name === CHECKS.beatsRandom('coop')));
+    expectSameClaims(result.sanity!, multiAgent.sanity!);
+    for (const c of result.sanity!) expect(c.pass, `${c.name}: ${c.detail}`).toBe(true);
+  });
+
+  it('aggregate: Welch test across seeds; with one seed the sign of SEAC − IAC, said so', () => {
+    const fake = (seed: number, seacStd: number, seacCoop: number): { seed: number; result: Result } => ({
+      seed,
+      result: {
+        ...result,
+        tables: (['standard', 'coop'] as const).map((task) => ({
+          name: `${task} task`,
+          columns: ['method', 'area'],
+          rows: [['IAC', 0.2 + 0.01 * seed], ['SNAC', 0.25], ['SEAC', task === 'standard' ? seacStd : seacCoop]],
+        })),
+      },
+    });
+    const runs = [fake(0, 0.3, 0.02), fake(1, 0.32, 0.01), fake(2, 0.29, 0.03)];
+    const agg = aggregateSeeds(runs);
+    expect(agg.claims.map((c) => c.name)).toEqual([CHECKS.seacBeatsIac('standard')]);
+    const std = agg.claims[0]!;
+    // Against scipy-style Welch on the same numbers.
+    const w = welchTTest([0.3, 0.32, 0.29], [0.2, 0.21, 0.22], 'greater');
+    expect(std.value).toBe(w.p);
+    expect(std.pass).toBe(true);
+    expect(std.detail).toMatch(/one-sided Welch t = .* p = /);
+    const coop = agg.findings.find((c) => c.name === CHECKS.seacBeatsIac('coop'))!;
+    expect(coop.pass).toBe(false); // SEAC far below IAC there
+    const margin = agg.findings.find((c) => c.name === CHECKS.coopMargin)!;
+    expect(margin.pass).toBe(false);
+    const one = aggregateSeeds([fake(0, 0.3, 0.02)]);
+    expect(one.claims[0]!.comparison).toBe('>');
+    expect(one.claims[0]!.value).toBeCloseTo(0.1, 12);
+    expect(one.claims[0]!.detail).toMatch(/needs ≥ 2 seeds/);
   });
 });
