@@ -174,11 +174,11 @@ export async function runWith(s: Settings, opts: Pick<RunOptions, 'seed' | 'onPr
       title: `Evaluation return, ${tr.task === 'coop' ? 'cooperative ' : ''}LBF 8x8-2p-2f`,
       xLabel: 'environment steps',
       yLabel: `team return (mean of ${s.train.evalEpisodes} fixed episodes)`,
-      caption: 'evaluation with sampled actions on the same episodes at every point; the dashed line is the uniformly random team',
+      caption: 'evaluation with sampled actions on the same episodes at every point; the black line is the uniformly random team',
       data: {
         series: [
           ...METHODS.map((m) => ({ name: m.toUpperCase(), x: tr.runs[m].curve.map((p) => p.step), y: tr.runs[m].curve.map((p) => p.teamReturn) })),
-          { name: 'random', x: curve.map((p) => p.step), y: curve.map(() => tr.randomReturn) },
+          { name: 'random', x: curve.map((p) => p.step), y: curve.map(() => tr.randomReturn), color: '#000000' },
         ],
       },
     };
@@ -199,9 +199,10 @@ export async function runWith(s: Settings, opts: Pick<RunOptions, 'seed' | 'onPr
     series.push({
       name: `importance-weights-${tr.task}`,
       kind: 'line',
-      title: `SEAC's mean importance weight π_i(a_k|o_k)/π_k(a_k|o_k), ${tr.task} task`,
+      title: `SEAC's importance weights, ${tr.task} task`,
       xLabel: 'environment steps',
-      yLabel: 'mean weight over the shared samples of an update',
+      yLabel: 'mean π_i(a_k|o_k) / π_k(a_k|o_k)',
+      caption: "mean of SEAC's importance weights over the other agent's samples of each update",
       data: { series: [{ name: 'mean weight', x: xs, y: w.filter((_, u) => u % stride === 0) }] },
     });
   }
@@ -308,6 +309,18 @@ export const multiAgent: Experiment = {
     { name: CHECKS.weightOne, description: 'identical policies give importance weights of exactly 1' },
     { name: CHECKS.rewardsSum, description: "a team's episode rewards sum to 1 when all food is collected" },
   ],
-  run: (opts) => runWith(SETTINGS[opts.mode], opts),
+  run: async (opts) => {
+    // The acting loop reads the policy back synchronously at every step and the networks are tiny:
+    // this experiment runs on the CPU whatever --device says (the result's notes say so).
+    const prev = pg.getDefaultDevice();
+    pg.setDefaultDevice('cpu');
+    try {
+      const r = await runWith(SETTINGS[opts.mode], opts);
+      if (opts.device !== 'cpu') r.notes = [...(r.notes ?? []), `ran on the CPU although --device ${opts.device} was asked for (per-step readback of tiny networks)`];
+      return r;
+    } finally {
+      pg.setDefaultDevice(prev);
+    }
+  },
   aggregate: (runs) => aggregateSeeds(runs),
 };

@@ -132,7 +132,7 @@ export function renderEpisodeSvg(frames: LbfFrame[], opts: EpisodeDrawOptions = 
     lx += 70;
   });
   items.push(`<rect x="${r2(lx)}" y="${r2(ly - 10)}" width="12" height="12" rx="3" fill="${FOOD_FILL}"/><text x="${r2(lx + 16)}" y="${r2(ly)}" font-size="11">food (number: level)</text>`);
-  lx += 130;
+  lx += 150;
   items.push(`<circle cx="${r2(lx + 6)}" cy="${r2(ly - 4)}" r="6" fill="#fff" stroke="#f5c400" stroke-width="3"/><text x="${r2(lx + 16)}" y="${r2(ly)}" font-size="11">loaded food this step</text>`);
   out.push(`<g class="legend">${items.join('')}</g>`);
   out.push('</svg>');
