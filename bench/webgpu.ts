@@ -117,7 +117,7 @@ function transformerStep(device: pg.Device, B: number, T: number, D: number, H: 
     const [q, k, v] = [0, 1, 2].map((i) => qkv.select(0, i));
     const att = q.matmul(k.transpose(-1, -2)).mul(1 / Math.sqrt(dh)).add(mask).softmax(-1).matmul(v); // [B, H, T, dh]
     const x2 = x.add(att.transpose(1, 2).reshape(B, T, D).matmul(wo));
-    const x3 = x2.add(layerNorm(x2).matmul(w1).gelu().matmul(w2));
+    const x3 = x2.add(layerNorm(x2).matmul(w1).gelu({ approximate: 'tanh' }).matmul(w2));
     const loss = x3.square().mean();
     loss.backward();
     pg.noGrad(() => ps.forEach((p) => p.assign_(p.sub(p.grad!.mul(0.01)))));

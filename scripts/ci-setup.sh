@@ -1,6 +1,7 @@
 #!/usr/bin/env bash
 # Machine setup for the test suite (idempotent, needs root on Debian 12): a software WebGPU adapter
-# (Mesa lavapipe) for the Node WebGPU tests, and Debian's Chromium for the browser checks.
+# (Mesa lavapipe) for the Node WebGPU tests, Debian's Chromium for the browser checks, and redis-server
+# for the sweep tests (packages/sweep; the tests start their own instances, not the system service).
 # Best effort: when a step fails, the affected tests print a visible "skipped (reason)" line.
 set -uo pipefail
 cd "$(dirname "$0")/.."
@@ -15,5 +16,11 @@ if ! command -v chromium >/dev/null; then
     && echo "ci-setup: chromium $(chromium --version 2>/dev/null)" || echo "ci-setup: chromium install failed (browser tests will skip)"
 else
   echo "ci-setup: chromium present"
+fi
+if ! command -v redis-server >/dev/null; then
+  (apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq --no-install-recommends redis-server >/dev/null) \
+    && echo "ci-setup: $(redis-server --version | cut -d' ' -f1-3)" || echo "ci-setup: redis-server install failed (sweep tests will skip)"
+else
+  echo "ci-setup: redis-server present"
 fi
 exit 0

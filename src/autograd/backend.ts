@@ -1,9 +1,12 @@
-// The backend interface: what the op table needs from a device. A backend owns storage
-// (typed arrays on the CPU, GPU buffers on WebGPU) and runs kernels of each op family.
+// The backend interface: what the op table needs from a device. A backend owns storage (typed
+// arrays on the CPU, GPU buffers on WebGPU), declares its capabilities, and gives one kernel per
+// op-table entry: its kernel map, typed against the table (KernelMap in ops/table.ts), so that a
+// missing kernel is a compile-time error. The ops know nothing of any backend.
 import type { DType, TypedArray } from './dtype.js';
-import type { OpDef } from './opdef.js';
+import type { RandomRequest } from './random.js';
 
-export type Device = 'cpu' | 'webgpu';
+/** 'cpu' and 'webgpu' come with papergrad; other names are backends registered by users and tests. */
+export type Device = 'cpu' | 'webgpu' | (string & {});
 
 /** Reference-counted memory holding the elements of one or more tensor views. */
 export interface Storage {
@@ -26,8 +29,39 @@ export interface View {
   readonly offset: number;
 }
 
+/** A kernel: reads `inputs` and writes every element of `out` (fresh and contiguous). */
+export type Kernel<A = any> = (inputs: View[], out: View, attrs: A) => void;
+
+/** In a kernel map: "run the op's composite of primitives" (the entry's `composite`), not a kernel. */
+export const COMPOSITE = 'composite';
+
+/** A kernel map as the engine reads it (backends type theirs with KernelMap, ops/table.ts). */
+export type KernelTable = { readonly [op: string]: Kernel | typeof COMPOSITE | undefined };
+
+/**
+ * - 'reference': float results bit-identical to the CPU backend's (float64 accumulation in the CPU's
+ *   order, the portable math library of math.ts);
+ * - 'fast': deterministic from run to run, within each op's declared tolerance of those results
+ *   (the op's `check.tol`).
+ */
+export type PrecisionMode = 'reference' | 'fast';
+
+export interface Capabilities {
+  /** The dtypes its storage holds. */
+  readonly dtypes: readonly DType[];
+  /** It draws seeded random streams itself (Backend.random); otherwise random tensors are filled on the CPU and uploaded. */
+  readonly randomStreams: boolean;
+  /** 'workers': big kernels can be split across worker threads (the CPU: pg.initCpuThreads). */
+  readonly threads: 'none' | 'workers';
+  /** The precision modes it can run; the first is its default. */
+  readonly precision: readonly PrecisionMode[];
+}
+
 export interface Backend {
   readonly device: Device;
+  readonly caps: Capabilities;
+  /** One kernel per op-table entry, by op name (a stub backend may give only some). */
+  readonly kernels: KernelTable;
   /** Uninitialised storage of `size` elements; kernels overwrite all of it. */
   alloc(dtype: DType, size: number): Storage;
   /** Storage holding a copy of `data`. */
@@ -37,8 +71,8 @@ export interface Backend {
   /** The view's elements in row-major order (a fresh array). */
   read(v: View): Promise<TypedArray>;
   readSync?(v: View): TypedArray;
-  /** Runs the kernel of `def` (whatever its family) writing into `out` (contiguous, fresh). */
-  run(def: OpDef, inputs: View[], out: View, attrs: any): void;
-  /** Submits queued work (WebGPU); a no-op on the CPU. */
+  /** Submits queued work (WebGPU); absent on the CPU. */
   flush?(): void;
+  /** A random tensor drawn on the device (when caps.randomStreams): the same numbers as the CPU fills. */
+  random?(req: RandomRequest): Storage;
 }

@@ -1,10 +1,23 @@
-// Reverse-mode autodiff: recording ops, one topological walk backward, and the functional
-// API (grad, valueAndGrad, noGrad, customOp).
+// Reverse-mode autodiff: recording ops (the tape), one topological walk backward, and the
+// functional API (grad, valueAndGrad, noGrad, customOp). Below the op table: gradient rules are
+// plain functions here, and the few tensors the engine makes itself come straight from storage.
 import { Tensor, AutogradMeta, type Node } from './tensor.js';
-import type { GradRule } from './opdef.js';
 import { keep, tidy, untracked } from './memory.js';
-import { fmt, shapesEqual } from './shape.js';
-import { O } from './dispatch.js';
+import { fmt, shapesEqual, sizeOf } from './shape.js';
+import { arrayFor } from './dtype.js';
+
+/** What a gradient rule sees: the op's inputs, its output and its attributes (saved values). */
+export interface GradCtx<A = any> {
+  inputs: Tensor[];
+  out: Tensor;
+  attrs: A;
+}
+
+/**
+ * A gradient rule returns one cotangent per input (null where an input gets none).
+ * Rules are written with Tensor ops, so they are themselves differentiable (higher-order grads).
+ */
+export type GradRule<A = any> = (dy: Tensor, ctx: GradCtx<A>) => (Tensor | null)[];
 
 let gradEnabled = true;
 let seq = 0;
@@ -162,6 +175,17 @@ function runBackward(roots: Tensor[], seeds: Tensor[], targets: AutogradMeta[] |
   return found;
 }
 
+/** A new tensor of t's shape, dtype and device, every element `value`. */
+function filledLike(t: Tensor, value: number): Tensor {
+  return new Tensor(t.storage.backend.upload(t.dtype, arrayFor(t.dtype, sizeOf(t.shape)).fill(value)), t.shape);
+}
+
+/** A differentiable alias of x (same storage, new graph node); grad() uses it for nesting. */
+export function identity(x: Tensor): Tensor {
+  x.assertAlive('identity');
+  return record('identity', (dy) => [dy], [x], new Tensor(x.storage, x.shape, x.strides, x.offset), {});
+}
+
 /** Tensor.backward: accumulates d(root)/d(leaf) into every leaf's .grad. */
 export function backward(root: Tensor, gradient?: Tensor, opts: BackwardOpts = {}): void {
   root.assertAlive('backward');
@@ -169,7 +193,7 @@ export function backward(root: Tensor, gradient?: Tensor, opts: BackwardOpts = {
   let seed = gradient;
   if (!seed) {
     if (root.size !== 1) throw new Error(`backward: gradient can be implied only for scalar outputs; got shape ${fmt(root.shape)}, pass a gradient`);
-    seed = O.onesLike(root);
+    seed = filledLike(root, 1);
   } else if (!shapesEqual(seed.shape, root.shape)) {
     throw new Error(`backward: gradient shape ${fmt(seed.shape)} does not match output shape ${fmt(root.shape)}`);
   }
@@ -194,7 +218,7 @@ export function valueAndGrad<F extends (...args: any[]) => Tensor>(fn: F, argnum
       if (!(a instanceof Tensor)) throw new Error(`grad: argument ${i} is not a Tensor`);
       if (a.requiresGrad && gradEnabled) {
         outer = true;
-        inner[i] = O.identity(a);
+        inner[i] = identity(a);
       } else inner[i] = a.detach().requiresGrad_(true);
     }
     const value = enableGrad(() => fn(...inner));
@@ -203,11 +227,11 @@ export function valueAndGrad<F extends (...args: any[]) => Tensor>(fn: F, argnum
     const metas = idx.map((i) => inner[i]._meta as AutogradMeta);
     let found = new Map<AutogradMeta, Tensor>();
     if (value.requiresGrad) {
-      const seed = O.onesLike(value);
+      const seed = filledLike(value, 1);
       found = runBackward([value], [seed], metas, { createGraph: outer, retainGraph: outer });
       seed.dispose();
     }
-    const grads = idx.map((i, k) => found.get(metas[k]) ?? O.zerosLike(inner[i]));
+    const grads = idx.map((i, k) => found.get(metas[k]) ?? filledLike(inner[i], 0));
     return [value, typeof argnums === 'number' ? grads[0] : grads];
   };
 }

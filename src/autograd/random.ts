@@ -5,6 +5,7 @@
 // the same stream. The exact algorithm is specified in docs/random.md; the golden values
 // in test/autograd/random.test.ts pin it down. Changing anything here changes every
 // seeded result in the project, so treat the numbers below as a file format.
+import type { DType } from './dtype.js';
 
 // ---------------------------------------------------------------------------------------
 // Philox4x32-10
@@ -235,6 +236,19 @@ export function normalFromWordsF64(w0: number, w1: number): number {
   const u1 = ((w0 >>> 8) + 1) * TWO_M24;
   const u2 = (w1 >>> 8) * TWO_M24;
   return Math.sqrt(-2 * Math.log(u1)) * Math.cos(2 * Math.PI * u2);
+}
+
+/** A draw a backend computes itself (Backend.random): the same (seed, offset, i) -> value rule as the fills below. */
+export interface RandomRequest {
+  kind: 'uniform' | 'normal' | 'randint' | 'bernoulli';
+  dtype: DType;
+  n: number;
+  seed: number;
+  /** Word offset of element 0 (a multiple of 4, as Generator.next returns). */
+  offset: number;
+  /** uniform: low and high; normal: mean and std; randint: low and high; bernoulli: p. */
+  a: number;
+  b: number;
 }
 
 // ---------------------------------------------------------------------------------------

@@ -120,3 +120,8 @@ export function collapseDims(shape: Shape, stridesList: Shape[]): { shape: numbe
   }
   return { shape: outShape, strides: outStrides };
 }
+
+/** Output length of a convolution along one axis: floor((in + 2p - d(k-1) - 1)/s) + 1. */
+export function convOutputSize(inSize: number, k: number, stride: number, pad: number, dil: number): number {
+  return Math.floor((inSize + 2 * pad - dil * (k - 1) - 1) / stride) + 1;
+}

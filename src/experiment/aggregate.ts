@@ -1,20 +1,18 @@
 /**
  * Aggregation across seeds (browser-safe):
- *  - tables: a numeric cell that differs between seeds becomes "mean ± s.e." (standard error of
- *    the mean, n−1 in the variance); cells equal in every seed are kept as they are;
- *  - line series: the mean curve, with a band from the per-seed minimum to the maximum;
- *  - bar series: the mean bar, with ±1 s.e. error bars; heatmaps: the elementwise mean;
- *    scatter: the points of all seeds pooled; simplex: every seed's path; svg (a paper's own
- *    drawing): the first seed's;
+ *  - tables (aggregate-tables.ts): numbers that differ between seeds become "mean ± s.e." with the
+ *    per-seed values kept; categorical columns (seed ids, names, selected settings) never averaged;
+ *  - figures (aggregate-series.ts): every seed drawn (mean and band, bars with a dot per seed,
+ *    a marker shape per seed, one path per seed);
  *  - checks (claims, sanity, findings): evaluated per seed; a check passes only when it passes for
  *    every seed. An experiment that wants a check about the seeds together (e.g. on the mean)
  *    implements `aggregate(runs)`, which the runner calls once, in the main thread.
  */
+import { aggregateSeries } from './aggregate-series.js';
+import { aggregateTables, mean, type AggregatedTable } from './aggregate-tables.js';
 import { compare, errorText } from './checks.js';
-import { formatNumber } from './svg.js';
 import {
   CHECK_KINDS,
-  type BarData,
   type CheckKind,
   type Checks,
   type ClaimCheck,
@@ -24,31 +22,11 @@ import {
   type Experiment,
   type Mode,
   type Result,
-  type ScatterData,
   type SeedRun,
   type Series,
-  type SimplexData,
-  type Table,
 } from './types.js';
-import type { LineSeries } from './svg.js';
 
-export function mean(xs: number[]): number {
-  return xs.reduce((a, b) => a + b, 0) / xs.length;
-}
-
-/** Standard error of the mean (sample std with n−1, over √n); 0 for a single value. */
-export function stdErr(xs: number[]): number {
-  const n = xs.length;
-  if (n < 2) return 0;
-  const m = mean(xs);
-  const v = xs.reduce((a, b) => a + (b - m) ** 2, 0) / (n - 1);
-  return Math.sqrt(v / n);
-}
-
-/** "0.9731 ± 0.0042" */
-export function formatMeanErr(xs: number[]): string {
-  return `${formatNumber(mean(xs))} ± ${formatNumber(stdErr(xs), 2)}`;
-}
+export { mean, stdErr, formatMeanErr } from './aggregate-tables.js';
 
 export interface SeedClaimValue {
   seed: number;
@@ -71,7 +49,8 @@ export interface AggregatedClaim {
 }
 
 export interface AggregateResult {
-  tables: Table[];
+  /** Tables over seeds: shown cells, with the per-seed numbers behind averaged cells in `stats`. */
+  tables: AggregatedTable[];
   series: Series[];
   /** The paper's claims: each must pass (in every seed, or across seeds for 'aggregate' ones). */
   claims: AggregatedClaim[];
@@ -80,150 +59,6 @@ export interface AggregateResult {
   /** Findings: paper claims measured and not reproduced; `pass` says whether the paper's claim held here. */
   findings: AggregatedClaim[];
   notes: string[];
-}
-
-const sameArray = (a: readonly unknown[], b: readonly unknown[]): boolean => a.length === b.length && a.every((v, i) => Object.is(v, b[i]) || v === b[i]);
-
-function appendCaption(s: Series, extra: string): string {
-  return s.caption ? `${s.caption} (${extra})` : extra;
-}
-
-function aggregateTables(runs: { seed: number; result: Result }[]): Table[] {
-  if (runs.length === 1) return runs[0]!.result.tables;
-  const out: Table[] = [];
-  const names: string[] = [];
-  for (const r of runs) for (const t of r.result.tables) if (!names.includes(t.name)) names.push(t.name);
-  for (const name of names) {
-    const per = runs.map((r) => ({ seed: r.seed, t: r.result.tables.find((t) => t.name === name) }));
-    const first = per[0]!.t;
-    const aligned =
-      first !== undefined &&
-      per.every((p) => p.t !== undefined && sameArray(p.t.columns, first.columns) && p.t.rows.length === first.rows.length);
-    if (!aligned) {
-      // Different shapes: show each seed's table side by side rather than guess an alignment.
-      for (const p of per) if (p.t) out.push({ ...p.t, name: `${name} (seed ${p.seed})` });
-      continue;
-    }
-    const rows = first!.rows.map((row, i) =>
-      row.map((_, j) => {
-        const cells = per.map((p) => p.t!.rows[i]![j]!);
-        if (cells.every((c) => c === cells[0] || (typeof c === 'number' && Object.is(c, cells[0])))) return cells[0]!;
-        if (cells.every((c) => typeof c === 'number')) return formatMeanErr(cells as number[]);
-        return [...new Set(cells.map(String))].join(' / ');
-      }),
-    );
-    out.push({ name: `${name} (mean ± s.e. over ${runs.length} seeds)`, columns: first!.columns, rows });
-  }
-  return out;
-}
-
-function aggregateLine(name: string, per: Series[], n: number): Series {
-  const base = per[0] as Extract<Series, { kind: 'line' }>;
-  const lines: LineSeries[] = [];
-  const lineNames: string[] = [];
-  for (const s of per) for (const l of (s as typeof base).data.series) if (!lineNames.includes(l.name)) lineNames.push(l.name);
-  let fallback = false;
-  for (const ln of lineNames) {
-    const ls = per.map((s) => (s as typeof base).data.series.find((l) => l.name === ln)).filter((l): l is LineSeries => !!l);
-    const x = ls[0]!.x;
-    if (ls.length !== per.length || !ls.every((l) => sameArray(l.x, x) && l.y.length === l.x.length)) {
-      fallback = true;
-      ls.forEach((l, i) => lines.push({ ...l, name: `${l.name} (run ${i + 1})` }));
-      continue;
-    }
-    const y = x.map((_, i) => mean(ls.map((l) => l.y[i]!)));
-    const lower = x.map((_, i) => Math.min(...ls.map((l) => l.lower?.[i] ?? l.y[i]!)));
-    const upper = x.map((_, i) => Math.max(...ls.map((l) => l.upper?.[i] ?? l.y[i]!)));
-    const line: LineSeries = { name: ln, x: [...x], y, lower, upper };
-    if (ls[0]!.color) line.color = ls[0]!.color;
-    lines.push(line);
-  }
-  const what = fallback ? `mean over ${n} seeds where the x values agree, each seed's curve otherwise` : `mean over ${n} seeds; band: min–max across seeds`;
-  return { ...base, name, data: { ...base.data, series: lines }, caption: appendCaption(base, what) };
-}
-
-function aggregateBar(name: string, per: Series[], n: number): Series {
-  const base = per[0] as Extract<Series, { kind: 'bar' }>;
-  const all = per as (typeof base)[];
-  const aligned = all.every(
-    (s) => sameArray(s.data.categories, base.data.categories) && sameArray(s.data.groups.map((g) => g.name), base.data.groups.map((g) => g.name)),
-  );
-  if (!aligned) return { ...base, name, caption: appendCaption(base, `first seed only: the seeds' categories differ`) };
-  const groups = base.data.groups.map((g, gi) => {
-    const vals = base.data.categories.map((_, ci) => all.map((s) => s.data.groups[gi]!.values[ci] ?? NaN));
-    const out: BarData['groups'][number] = { name: g.name, values: vals.map(mean), errors: vals.map(stdErr) };
-    if (g.color) out.color = g.color;
-    return out;
-  });
-  return { ...base, name, data: { ...base.data, groups }, caption: appendCaption(base, `mean over ${n} seeds; error bars: ±1 s.e.`) };
-}
-
-function aggregateHeatmap(name: string, per: Series[], n: number): Series {
-  const base = per[0] as Extract<Series, { kind: 'heatmap' }>;
-  const all = per as (typeof base)[];
-  const shape = base.data.values.map((r) => r.length);
-  if (!all.every((s) => sameArray(s.data.values.map((r) => r.length), shape)))
-    return { ...base, name, caption: appendCaption(base, `first seed only: the seeds' shapes differ`) };
-  const values = base.data.values.map((row, i) => row.map((_, j) => mean(all.map((s) => s.data.values[i]![j]!))));
-  return { ...base, name, data: { ...base.data, values }, caption: appendCaption(base, `elementwise mean over ${n} seeds`) };
-}
-
-function aggregateScatter(name: string, per: Series[], n: number): Series {
-  const base = per[0] as Extract<Series, { kind: 'scatter' }>;
-  const series: ScatterData['series'] = [];
-  for (const s of per as (typeof base)[]) {
-    for (const p of s.data.series) {
-      const into = series.find((q) => q.name === p.name);
-      if (into) {
-        into.x = into.x.concat(p.x);
-        into.y = into.y.concat(p.y);
-      } else series.push({ ...p, x: [...p.x], y: [...p.y] });
-    }
-  }
-  return { ...base, name, data: { ...base.data, series }, caption: appendCaption(base, `points of ${n} seeds pooled`) };
-}
-
-function aggregateSimplex(name: string, per: Series[], seeds: number[]): Series {
-  const base = per[0] as Extract<Series, { kind: 'simplex' }>;
-  const paths: SimplexData['paths'] = [];
-  (per as (typeof base)[]).forEach((s, i) => {
-    for (const p of s.data.paths) {
-      const q = { ...p, name: `${p.name} (seed ${seeds[i]})` };
-      delete q.color; // the palette tells the seeds apart
-      paths.push(q);
-    }
-  });
-  return { ...base, name, data: { ...base.data, paths }, caption: appendCaption(base, `one path per seed`) };
-}
-
-function aggregateSeries(runs: { seed: number; result: Result }[]): Series[] {
-  if (runs.length === 1) return runs[0]!.result.series;
-  const ids: string[] = [];
-  for (const r of runs) for (const s of r.result.series) if (!ids.includes(s.name)) ids.push(s.name);
-  return ids.map((id) => {
-    const withIt = runs.filter((r) => r.result.series.some((s) => s.name === id));
-    const per = withIt.map((r) => r.result.series.find((s) => s.name === id)!);
-    const kind = per[0]!.kind;
-    if (!per.every((s) => s.kind === kind)) {
-      return { ...per[0]!, caption: appendCaption(per[0]!, `seed ${withIt[0]!.seed} only: the seeds disagree on the figure kind`) };
-    }
-    const n = per.length;
-    switch (kind) {
-      case 'line':
-        return aggregateLine(id, per, n);
-      case 'bar':
-        return aggregateBar(id, per, n);
-      case 'heatmap':
-        return aggregateHeatmap(id, per, n);
-      case 'scatter':
-        return aggregateScatter(id, per, n);
-      case 'simplex':
-        return aggregateSimplex(id, per, withIt.map((r) => r.seed));
-      case 'svg':
-        // A drawing cannot be averaged: the first seed's, said so.
-        return { ...per[0]!, caption: appendCaption(per[0]!, `seed ${withIt[0]!.seed}'s drawing`) };
-    }
-  });
 }
 
 /** The checks of one kind, aggregated over seeds (see aggregateRuns). */

@@ -6,5 +6,7 @@
 export * from './types.js';
 export * from './checks.js';
 export * from './aggregate.js';
+export { aggregateTables, categoricalColumns, DEFAULT_CATEGORICAL, type AggregatedTable, type CellStats } from './aggregate-tables.js';
+export { aggregateSeries } from './aggregate-series.js';
 export * from './report.js';
 export * from './svg.js';

@@ -5,4 +5,5 @@
 export * from './index.js';
 export * from './runner.js';
 export * from './files.js';
+export * from './outdir.js';
 export * from './progress.js';

@@ -32,8 +32,10 @@ export interface ExperimentReport {
   mode: Mode;
   device: DeviceName;
   seeds: number[];
-  /** Wall-clock seconds from the first job's start to the last job's end. */
+  /** Wall-clock seconds from the first job's start to the last job's end (in this invocation). */
   seconds: number;
+  /** Seeds whose results came from an earlier invocation (--resume) rather than from this one. */
+  resumedSeeds?: number[];
   finishedAt: string;
   pass: boolean;
   errors: string[];
@@ -41,7 +43,11 @@ export interface ExperimentReport {
   runs: SeedRun[];
 }
 
-export function makeReport(exp: Experiment, runs: SeedRun[], ctx: { mode: Mode; device: DeviceName; seeds: number[]; seconds: number }): ExperimentReport {
+export function makeReport(
+  exp: Experiment,
+  runs: SeedRun[],
+  ctx: { mode: Mode; device: DeviceName; seeds: number[]; seconds: number; resumedSeeds?: number[] },
+): ExperimentReport {
   const aggregate = aggregateRuns(exp, runs, ctx);
   const errors = runs.filter((r) => r.error !== undefined).map((r) => `seed ${r.seed}: ${r.error}`);
   const report: ExperimentReport = {
@@ -63,6 +69,7 @@ export function makeReport(exp: Experiment, runs: SeedRun[], ctx: { mode: Mode; 
     runs,
   };
   if (exp.summary !== undefined) report.summary = exp.summary;
+  if (ctx.resumedSeeds?.length) report.resumedSeeds = ctx.resumedSeeds;
   return report;
 }
 
@@ -145,7 +152,8 @@ export function formatClaims(claims: AggregatedClaim[], kind: CheckKind = 'claim
 }
 
 export function formatReport(r: ExperimentReport): string {
-  const head = `== ${r.name}: ${r.paper.title} (${r.mode}, ${r.device}, seed${r.seeds.length > 1 ? 's' : ''} ${r.seeds.join(',')}; ${r.seconds.toFixed(1)} s)`;
+  const resumed = r.resumedSeeds?.length ? `; seed${r.resumedSeeds.length > 1 ? 's' : ''} ${r.resumedSeeds.join(',')} from an earlier run` : '';
+  const head = `== ${r.name}: ${r.paper.title} (${r.mode}, ${r.device}, seed${r.seeds.length > 1 ? 's' : ''} ${r.seeds.join(',')}; ${r.seconds.toFixed(1)} s${resumed})`;
   const parts = [head];
   // First lines only: the full stack was printed when the job ended and is in results.json.
   for (const e of r.errors) parts.push(`ERROR in ${r.name} ${e.split('\n')[0]}`);
@@ -178,7 +186,8 @@ export function reportSection(r: ExperimentReport): ReportSection {
   const text: string[] = [`${r.paper.title} — ${paperLine(r.paper)}`];
   if (r.summary) text.push(r.summary);
   text.push(
-    `Run: ${r.mode} mode on ${r.device}, seed${r.seeds.length > 1 ? 's' : ''} ${r.seeds.join(', ')}, ${r.seconds.toFixed(1)} s, finished ${r.finishedAt}.`,
+    `Run: ${r.mode} mode on ${r.device}, seed${r.seeds.length > 1 ? 's' : ''} ${r.seeds.join(', ')}, ${r.seconds.toFixed(1)} s, finished ${r.finishedAt}.` +
+      (r.resumedSeeds?.length ? ` Seed${r.resumedSeeds.length > 1 ? 's' : ''} ${r.resumedSeeds.join(', ')} came from an earlier run in the same folder (--resume).` : ''),
   );
   if (r.claimSpecs.length) text.push(`Claims: ${r.claimSpecs.map((c) => `${c.name}: ${c.description}`).join(' | ')}`);
   if (r.findingSpecs.length) text.push(`Findings (the paper's claims that this reproduction measures and does not reproduce): ${r.findingSpecs.map((c) => `${c.name}: ${c.description}`).join(' | ')}`);
@@ -194,6 +203,8 @@ export function reportSection(r: ExperimentReport): ReportSection {
   if (r.errors.length) claims.push({ name: 'every seed ran without error', value: `${r.errors.length} error(s)`, threshold: '0 errors', pass: false });
   return {
     heading: `${r.name}${r.pass ? '' : ' (FAILED)'}`,
+    id: r.name,
+    pass: r.pass,
     text: text.join('\n\n'),
     tables: r.aggregate.tables.map((t) => ({ caption: t.name, columns: t.columns, rows: t.rows })),
     figures: r.aggregate.series.map((s) => ({ caption: `${s.caption ? `${s.caption.replace(/\.?$/, '.')} ` : ''}File: ${r.name}/${fileSafe(s.name)}.svg`, svg: renderSeries(s) })),

@@ -35,6 +35,31 @@ export async function prepareDevice(device: DeviceName): Promise<void> {
   pg.setDefaultDevice(device);
 }
 
+/**
+ * Whether `device` can be used here, without keeping anything open: null if so, else the reason.
+ * For 'webgpu' it asks for an adapter (navigator.gpu, or Dawn through the `webgpu` package in
+ * Node); the CLI calls it before any job runs, so a missing GPU is one message, not one per job.
+ */
+export async function probeDevice(device: DeviceName): Promise<string | null> {
+  if (device !== 'webgpu') return null;
+  let gpu = (globalThis as { navigator?: { gpu?: { requestAdapter(): Promise<unknown> } } }).navigator?.gpu;
+  if (!gpu) {
+    try {
+      const spec = 'webgpu'; // optional dependency, resolved at run time
+      const mod = (await import(spec)) as { create(flags: string[]): { requestAdapter(): Promise<unknown> }; globals: object };
+      Object.assign(globalThis, mod.globals);
+      gpu = mod.create([]);
+    } catch (e) {
+      return `the 'webgpu' package did not load: ${e instanceof Error ? e.message : String(e)}`;
+    }
+  }
+  try {
+    return (await gpu.requestAdapter()) ? null : 'no WebGPU adapter was found';
+  } catch (e) {
+    return `requesting a WebGPU adapter failed: ${e instanceof Error ? e.message : String(e)}`;
+  }
+}
+
 export interface JobInfo {
   experiment: string;
   seed: number;
@@ -103,6 +128,7 @@ export async function workerMain(registry: readonly Experiment[]): Promise<void>
 
 export type RunnerEvent =
   | { type: 'start'; experiment: string; seed: number }
+  | { type: 'resumed'; experiment: string; seed: number; run: SeedRun }
   | { type: 'progress'; experiment: string; seed: number; fraction: number; message?: string }
   | { type: 'end'; experiment: string; seed: number; run: SeedRun }
   | { type: 'report'; report: ExperimentReport };
@@ -122,10 +148,16 @@ export interface RunnerOptions {
    * (jobs would only queue on the one GPU), capped by the job count.
    */
   concurrency?: number;
+  /**
+   * A job's result from an earlier invocation (--resume): a SeedRun returned here is used as it
+   * is and the job does not run.
+   */
+  completed?(experiment: string, seed: number): SeedRun | undefined;
   onEvent?(e: RunnerEvent): void;
 }
 
-function runInWorker(script: URL | string, job: JobInfo, onProgress: (fraction: number, message?: string) => void): Promise<SeedRun> {
+/** Runs one job in a new worker thread loading `script` (see workerMain); never throws: errors go into the SeedRun. */
+export function runInWorker(script: URL | string, job: JobInfo, onProgress: (fraction: number, message?: string) => void): Promise<SeedRun> {
   const t0 = performance.now();
   return new Promise((resolve) => {
     let settled = false;
@@ -148,54 +180,110 @@ function runInWorker(script: URL | string, job: JobInfo, onProgress: (fraction: 
   });
 }
 
+/** The bookkeeping of a run, shared by runExperiments and packages/sweep's queue (see jobBook). */
+export interface JobBook {
+  /** The jobs still to run: all but those an earlier invocation finished (RunnerOptions.completed). */
+  todo: JobInfo[];
+  /** A job starts (event 'start'); an experiment's clock starts with its first job. */
+  start(job: JobInfo): void;
+  /** A job ended (event 'end'); after the last seed of its experiment, its report is made (event 'report'). */
+  end(job: JobInfo, run: SeedRun): void;
+  /** One report per experiment, in the given order (once every job has ended). */
+  reports(): ExperimentReport[];
+}
+
 /**
- * Runs every (experiment, seed) job and returns one report per experiment, in the given order.
- * A report is also emitted (event 'report') as soon as the last seed of its experiment ends.
+ * Checks the options, lists the (experiment, seed) jobs, takes the ones an earlier invocation
+ * finished (event 'resumed') and collects the seeds of each experiment as their jobs end.
  */
-export async function runExperiments(opts: RunnerOptions): Promise<ExperimentReport[]> {
+export function jobBook(opts: RunnerOptions, caller = 'runExperiments'): JobBook {
   for (const e of opts.experiments) if (!NAME_RE.test(e.name)) throw new Error(`experiment name ${JSON.stringify(e.name)}: use letters, digits, '-' and '_'`);
-  if (!opts.seeds.length) throw new Error('runExperiments: no seeds');
+  if (!opts.seeds.length) throw new Error(`${caller}: no seeds`);
   const emit = (e: RunnerEvent): void => opts.onEvent?.(e);
-  const jobs: JobInfo[] = [];
-  for (const e of opts.experiments)
-    for (const seed of opts.seeds) jobs.push({ experiment: e.name, seed, seeds: opts.seeds, mode: opts.mode, device: opts.device });
+  const expOf = (name: string): Experiment => opts.experiments.find((e) => e.name === name)!;
   const runs = new Map<string, SeedRun[]>();
   const started = new Map<string, number>();
   const reports = new Map<string, ExperimentReport>();
+  const resumed = new Map<string, number[]>();
 
-  const doJob = async (job: JobInfo): Promise<void> => {
-    const exp = opts.experiments.find((e) => e.name === job.experiment)!;
-    if (!started.has(exp.name)) started.set(exp.name, performance.now());
-    emit({ type: 'start', experiment: job.experiment, seed: job.seed });
-    const onProgress = (fraction: number, message?: string): void => {
-      const ev: RunnerEvent = { type: 'progress', experiment: job.experiment, seed: job.seed, fraction: Math.min(1, Math.max(0, fraction)) };
-      if (message !== undefined) ev.message = message;
-      emit(ev);
-    };
-    const run = opts.workerScript ? await runInWorker(opts.workerScript, job, onProgress) : await runJob(exp, job, onProgress);
-    emit({ type: 'end', experiment: job.experiment, seed: job.seed, run });
+  const record = (exp: Experiment, run: SeedRun): void => {
     const list = runs.get(exp.name) ?? [];
     list.push(run);
     runs.set(exp.name, list);
     if (list.length === opts.seeds.length) {
       list.sort((a, b) => opts.seeds.indexOf(a.seed) - opts.seeds.indexOf(b.seed));
       const seconds = (performance.now() - started.get(exp.name)!) / 1000;
-      const report = makeReport(exp, list, { mode: opts.mode, device: opts.device, seeds: opts.seeds, seconds });
+      const ctx: Parameters<typeof makeReport>[2] = { mode: opts.mode, device: opts.device, seeds: opts.seeds, seconds };
+      if (resumed.has(exp.name)) ctx.resumedSeeds = resumed.get(exp.name)!;
+      const report = makeReport(exp, list, ctx);
       reports.set(exp.name, report);
       emit({ type: 'report', report });
     }
+  };
+  const clock = (name: string): void => {
+    if (!started.has(name)) started.set(name, performance.now());
+  };
+
+  // Jobs finished by an earlier invocation count as done before anything runs.
+  const todo: JobInfo[] = [];
+  for (const e of opts.experiments) {
+    for (const seed of opts.seeds) {
+      const job: JobInfo = { experiment: e.name, seed, seeds: opts.seeds, mode: opts.mode, device: opts.device };
+      const done = opts.completed?.(job.experiment, job.seed);
+      if (!done) {
+        todo.push(job);
+        continue;
+      }
+      clock(e.name);
+      resumed.set(e.name, [...(resumed.get(e.name) ?? []), job.seed]);
+      emit({ type: 'resumed', experiment: job.experiment, seed: job.seed, run: done });
+      record(e, done);
+    }
+  }
+  return {
+    todo,
+    start(job) {
+      clock(job.experiment);
+      emit({ type: 'start', experiment: job.experiment, seed: job.seed });
+    },
+    end(job, run) {
+      clock(job.experiment);
+      emit({ type: 'end', experiment: job.experiment, seed: job.seed, run });
+      record(expOf(job.experiment), run);
+    },
+    reports: () => opts.experiments.map((e) => reports.get(e.name)!),
+  };
+}
+
+/**
+ * Runs every (experiment, seed) job and returns one report per experiment, in the given order.
+ * A report is also emitted (event 'report') as soon as the last seed of its experiment ends.
+ */
+export async function runExperiments(opts: RunnerOptions): Promise<ExperimentReport[]> {
+  const book = jobBook(opts);
+  const jobs = book.todo;
+  const doJob = async (job: JobInfo): Promise<void> => {
+    const exp = opts.experiments.find((e) => e.name === job.experiment)!;
+    book.start(job);
+    const onProgress = (fraction: number, message?: string): void => {
+      const ev: RunnerEvent = { type: 'progress', experiment: job.experiment, seed: job.seed, fraction: Math.min(1, Math.max(0, fraction)) };
+      if (message !== undefined) ev.message = message;
+      opts.onEvent?.(ev);
+    };
+    const run = opts.workerScript ? await runInWorker(opts.workerScript, job, onProgress) : await runJob(exp, job, onProgress);
+    book.end(job, run);
   };
 
   if (!opts.workerScript) {
     for (const job of jobs) await doJob(job);
   } else {
-    const width = Math.max(1, Math.min(jobs.length, opts.concurrency ?? (opts.device === 'webgpu' ? 1 : availableParallelism())));
+    const width = Math.max(0, Math.min(jobs.length, opts.concurrency ?? (opts.device === 'webgpu' ? 1 : availableParallelism())));
     let next = 0;
     const lane = async (): Promise<void> => {
       while (next < jobs.length) await doJob(jobs[next++]!);
     };
     await Promise.all(Array.from({ length: width }, lane));
   }
-  return opts.experiments.map((e) => reports.get(e.name)!);
+  return book.reports();
 }
 

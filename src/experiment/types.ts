@@ -37,6 +37,12 @@ export interface Table {
   name: string;
   columns: string[];
   rows: (string | number)[][];
+  /**
+   * Columns that are never averaged over seeds, e.g. a selected hyperparameter: where the seeds
+   * differ the cell lists each value with its seeds. Columns named `seed` or `run`, or
+   * `best …` / `selected …` / `chosen …` are categorical without being listed; text is never averaged.
+   */
+  categorical?: string[];
 }
 
 interface SeriesBase {
@@ -50,10 +56,10 @@ interface SeriesBase {
 }
 
 type Sized = { width?: number; height?: number };
-export type LineData = { series: LineSeries[]; logX?: boolean; logY?: boolean } & Sized;
-export type BarData = Pick<BarChartOptions, 'categories' | 'groups'> & Sized;
+export type LineData = { series: LineSeries[]; logX?: boolean; logY?: boolean; legendNote?: string } & Sized;
+export type BarData = Pick<BarChartOptions, 'categories' | 'groups' | 'legendNote'> & Sized;
 export type HeatmapData = Omit<HeatmapOptions, 'title' | 'xLabel' | 'yLabel'>;
-export type ScatterData = Pick<ScatterPlotOptions, 'series' | 'logX' | 'logY' | 'radius'> & Sized;
+export type ScatterData = Pick<ScatterPlotOptions, 'series' | 'logX' | 'logY' | 'radius' | 'legend' | 'legendNote'> & Sized;
 export type SimplexData = Omit<SimplexPlotOptions, 'title'>;
 /** A drawing made by the paper's own renderer: one standalone SVG document (no scripts). */
 export type SvgData = { svg: string };
@@ -106,6 +112,8 @@ export interface SeedRun {
   seconds: number;
   result?: Result;
   error?: string;
+  /** The worker that ran the job when it ran on a queue (packages/sweep), e.g. "host:pid". */
+  worker?: string;
 }
 
 export interface Experiment {

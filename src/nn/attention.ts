@@ -1,9 +1,9 @@
-// Multi-head attention and the pre-LN transformer block, composed from primitives:
+// Multi-head attention and the transformer block (pre-LN or post-LN), composed from primitives:
 // matmul, scale, maskedFill, softmax, matmul. Batch-first: [B, T, D].
 import * as pg from '../autograd/index.js';
 import type { Tensor, Generator, DType } from '../autograd/index.js';
 import { Module, scopeForward } from './module.js';
-import { Dropout, GELU, LayerNorm, Linear } from './layers.js';
+import { activation, Dropout, LayerNorm, Linear, type ActivationName } from './layers.js';
 
 /** What masked scores are filled with: the most negative float32, so fully masked rows stay finite (uniform). */
 export const MASK_VALUE = -3.4028234663852886e38;
@@ -151,43 +151,70 @@ export class MultiHeadAttention extends Module {
 
 export interface TransformerBlockOpts {
   mlpRatio?: number;
+  /** Hidden size of the feed-forward part (PyTorch's dim_feedforward); overrides mlpRatio. */
+  dimFeedforward?: number;
+  /** Dropout on the attention weights and on each residual branch (training only). */
   dropout?: number;
+  /** Dropout after the activation (default 0; PyTorch's TransformerEncoderLayer uses `dropout` there). */
+  activationDropout?: number;
   bias?: boolean;
   causal?: boolean;
   window?: number | null;
+  /** true (default): pre-LN, as GPT-2; false: post-LN, as PyTorch's TransformerEncoderLayer(norm_first=False). */
+  normFirst?: boolean;
+  /** Feed-forward activation (default 'geluTanh', as GPT-2; PyTorch's layer defaults to 'relu', its 'gelu' is exact). */
+  activation?: ActivationName | (() => Module);
+  /** LayerNorm epsilon (default 1e-5). */
+  layerNormEps?: number;
   generator?: Generator;
   dtype?: DType;
 }
 
 /**
- * Pre-LN transformer block (GPT-2):
- *   x = x + drop(attn(ln1(x)));  x = x + drop(fc2(gelu(fc1(ln2(x)))))   with hidden size mlpRatio * dModel.
+ * A transformer block with hidden size dimFeedforward (default mlpRatio * dModel), ff(h) = fc2(actDrop(act(fc1(h)))):
+ *   pre-LN (normFirst, default; GPT-2):  x = x + drop(attn(ln1(x)));  x = x + drop(ff(ln2(x)))
+ *   post-LN (normFirst: false; PyTorch's TransformerEncoderLayer default):
+ *                                        x = ln1(x + drop(attn(x)));  x = ln2(x + drop(ff(x)))
  */
 export class TransformerBlock extends Module {
   ln1: LayerNorm;
   attn: MultiHeadAttention;
   ln2: LayerNorm;
   fc1: Linear;
-  act: GELU;
+  act: Module;
+  actDrop: Dropout;
   fc2: Linear;
   drop: Dropout;
+  readonly normFirst: boolean;
 
   constructor(dModel: number, nHeads: number, opts: TransformerBlockOpts = {}) {
     super();
-    const hidden = Math.round((opts.mlpRatio ?? 4) * dModel);
+    const hidden = opts.dimFeedforward ?? Math.round((opts.mlpRatio ?? 4) * dModel);
+    if (!(Number.isInteger(hidden) && hidden > 0)) throw new Error(`TransformerBlock: dimFeedforward must be a positive integer, got ${hidden}`);
     const p = opts.dropout ?? 0;
-    this.ln1 = new LayerNorm(dModel, { dtype: opts.dtype, bias: opts.bias });
+    const ln = { dtype: opts.dtype, bias: opts.bias, eps: opts.layerNormEps };
+    this.ln1 = new LayerNorm(dModel, ln);
     this.attn = new MultiHeadAttention(dModel, nHeads, { bias: opts.bias, dropout: p, causal: opts.causal, window: opts.window, generator: opts.generator, dtype: opts.dtype });
-    this.ln2 = new LayerNorm(dModel, { dtype: opts.dtype, bias: opts.bias });
+    this.ln2 = new LayerNorm(dModel, ln);
     this.fc1 = new Linear(dModel, hidden, { bias: opts.bias, generator: opts.generator, dtype: opts.dtype });
-    this.act = new GELU();
+    this.act = activation(opts.activation ?? 'geluTanh');
+    this.actDrop = new Dropout(opts.activationDropout ?? 0, { generator: opts.generator });
     this.fc2 = new Linear(hidden, dModel, { bias: opts.bias, generator: opts.generator, dtype: opts.dtype });
     this.drop = new Dropout(p, { generator: opts.generator });
+    this.normFirst = opts.normFirst ?? true;
+  }
+
+  private ff(h: Tensor): Tensor {
+    return this.drop.forward(this.fc2.forward(this.actDrop.forward(this.act.forward(this.fc1.forward(h)))));
   }
 
   forward(x: Tensor, opts: AttentionMaskOpts = {}): Tensor {
-    const a = x.add(this.drop.forward(this.attn.forward(this.ln1.forward(x), opts)));
-    return a.add(this.drop.forward(this.fc2.forward(this.act.forward(this.fc1.forward(this.ln2.forward(a))))));
+    if (this.normFirst) {
+      const a = x.add(this.drop.forward(this.attn.forward(this.ln1.forward(x), opts)));
+      return a.add(this.ff(this.ln2.forward(a)));
+    }
+    const a = this.ln1.forward(x.add(this.drop.forward(this.attn.forward(x, opts))));
+    return this.ln2.forward(a.add(this.ff(a)));
   }
 }
 

@@ -300,6 +300,73 @@ export class Dropout extends Module {
   }
 }
 
+/** Channel dropout (nn.Dropout1d): in training zeroes whole channels of [N, C, L] with probability p. */
+export class Dropout1d extends Dropout {
+  override forward(x: Tensor): Tensor {
+    return pg.dropout1d(x, this.p, { training: this.training, generator: this.generator });
+  }
+}
+
+/** Channel dropout (nn.Dropout2d): in training zeroes whole channels of [N, C, H, W] with probability p. */
+export class Dropout2d extends Dropout {
+  override forward(x: Tensor): Tensor {
+    return pg.dropout2d(x, this.p, { training: this.training, generator: this.generator });
+  }
+}
+
+// ---------------------------------------------------------------- pooling and reshaping
+/** nn.MaxPool2d: forward(x) is pg.maxPool2d(x, kernelSize, opts); with returnIndices it returns {values, indices}. */
+export class MaxPool2d extends Module {
+  constructor(readonly kernelSize: Pair, readonly opts: pg.MaxPoolOpts = {}) {
+    super();
+  }
+  forward(x: Tensor): any {
+    return pg.maxPool2d(x, this.kernelSize, this.opts as pg.MaxPoolOpts & { returnIndices: true });
+  }
+}
+
+/** nn.AvgPool2d: forward(x) is pg.avgPool2d(x, kernelSize, opts) (ceilMode, countIncludePad, divisorOverride). */
+export class AvgPool2d extends Module {
+  constructor(readonly kernelSize: Pair, readonly opts: pg.AvgPoolOpts = {}) {
+    super();
+  }
+  forward(x: Tensor): Tensor {
+    return pg.avgPool2d(x, this.kernelSize, this.opts);
+  }
+}
+
+/** nn.MaxUnpool2d: forward(x, indices, outputSize?) is pg.maxUnpool2d. */
+export class MaxUnpool2d extends Module {
+  constructor(readonly kernelSize: Pair, readonly opts: { stride?: Pair; padding?: Pair } = {}) {
+    super();
+  }
+  forward(x: Tensor, indices: Tensor, outputSize?: number[]): Tensor {
+    return pg.maxUnpool2d(x, indices, this.kernelSize, { ...this.opts, outputSize });
+  }
+}
+
+/** nn.Flatten: dims startDim..endDim (default 1..-1) into one. */
+export class Flatten extends Module {
+  constructor(readonly startDim = 1, readonly endDim = -1) {
+    super();
+  }
+  forward(x: Tensor): Tensor {
+    return x.flatten(this.startDim, this.endDim);
+  }
+}
+
+/** nn.Unflatten: dim `dim` into `sizes` (one may be -1). */
+export class Unflatten extends Module {
+  constructor(readonly dim: number, readonly sizes: number[]) {
+    super();
+  }
+  forward(x: Tensor): Tensor {
+    const d = this.dim < 0 ? this.dim + x.rank : this.dim;
+    if (d < 0 || d >= x.rank) throw new Error(`Unflatten: dim ${this.dim} out of range for input ${shapeStr(x)}`);
+    return x.reshape([...x.shape.slice(0, d), ...this.sizes, ...x.shape.slice(d + 1)]);
+  }
+}
+
 // ---------------------------------------------------------------- activations
 export class Identity extends Module {
   forward(x: Tensor): Tensor { return x; }
@@ -307,9 +374,15 @@ export class Identity extends Module {
 export class ReLU extends Module {
   forward(x: Tensor): Tensor { return x.relu(); }
 }
-/** GELU, tanh approximation (GPT-2; PyTorch's GELU(approximate='tanh')). */
+/** GELU: exact x Φ(x) by default (PyTorch's nn.GELU()); {approximate: 'tanh'} for GPT-2's form. */
 export class GELU extends Module {
-  forward(x: Tensor): Tensor { return x.gelu(); }
+  readonly approximate: 'none' | 'tanh';
+  constructor(opts: { approximate?: 'none' | 'tanh' } = {}) {
+    super();
+    this.approximate = opts.approximate ?? 'none';
+    if (this.approximate !== 'none' && this.approximate !== 'tanh') throw new Error(`GELU: approximate must be 'none' or 'tanh', got ${JSON.stringify(this.approximate)}`);
+  }
+  forward(x: Tensor): Tensor { return x.gelu({ approximate: this.approximate }); }
 }
 export class Tanh extends Module {
   forward(x: Tensor): Tensor { return x.tanh(); }
@@ -335,7 +408,8 @@ export class LeakyReLU extends Module {
   forward(x: Tensor): Tensor { return pg.where(x.gt(0), x, x.mul(this.negativeSlope)); }
 }
 
-export type ActivationName = 'relu' | 'gelu' | 'tanh' | 'sigmoid' | 'silu' | 'softplus' | 'identity' | 'leakyRelu';
+/** 'gelu' is the exact GELU (PyTorch's default), 'geluTanh' its tanh approximation (GPT-2). */
+export type ActivationName = 'relu' | 'gelu' | 'geluTanh' | 'tanh' | 'sigmoid' | 'silu' | 'softplus' | 'identity' | 'leakyRelu';
 
 /** A fresh activation module by name (or from a factory). */
 export function activation(a: ActivationName | (() => Module)): Module {
@@ -343,6 +417,7 @@ export function activation(a: ActivationName | (() => Module)): Module {
   switch (a) {
     case 'relu': return new ReLU();
     case 'gelu': return new GELU();
+    case 'geluTanh': return new GELU({ approximate: 'tanh' });
     case 'tanh': return new Tanh();
     case 'sigmoid': return new Sigmoid();
     case 'silu': return new SiLU();
@@ -427,3 +502,4 @@ export class MLP extends Sequential {
 }
 
 scopeForward(Linear, Conv2d, Embedding, LayerNorm, RMSNorm, BatchNormBase, Dropout, Softplus, LeakyReLU, Sequential);
+scopeForward(Dropout1d, Dropout2d, MaxPool2d, AvgPool2d, MaxUnpool2d, Unflatten);

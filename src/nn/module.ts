@@ -287,15 +287,15 @@ export abstract class Module {
 
   /** Moves to a device, or casts floating-point parameters and buffers to a float dtype. */
   to(target: Device | DType): this {
-    if (target === 'cpu' || target === 'webgpu') {
-      // Check first, so a module is never left half moved.
+    if (target !== 'float32' && target !== 'float64' && target !== 'int32' && target !== 'bool') {
+      // A device. Check first, so a module is never left half moved.
       for (const t of this.tensorFields())
         if (t.device !== target && !t.storage.backend.readSync)
           throw new Error(`Module.to: moving from ${t.device} to ${target} needs a readback; use await model.toDevice('${target}')`);
       return this.applyToTensors((t) => (t.device === target ? t : t.to(target)));
     }
     if (target !== 'float32' && target !== 'float64') throw new Error(`Module.to: can only cast to float32 or float64, got ${target}`);
-    return this.applyToTensors((t) => (t.dtype === target || (t.dtype !== 'float32' && t.dtype !== 'float64') ? t : t.cast(target)));
+    return this.applyToTensors((t) => (t.dtype === target || (t.dtype !== 'float32' && t.dtype !== 'float64') ? t : t.cast(target as DType)));
   }
 
   /**

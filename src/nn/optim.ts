@@ -1,4 +1,4 @@
-// Optimizers: SGD, Adam, AdamW and RMSprop with PyTorch's update rules (torch.optim, the default
+// Optimizers: SGD, Adam, AdamW, RMSprop, Adagrad, Adamax, NAdam and RAdam with PyTorch's update rules (torch.optim, the default
 // single-tensor "for-loop" implementations), parameter groups, and state dicts.
 //
 // Every update runs with tensor ops on the parameters' device, inside pg.noGrad and pg.tidy, and
@@ -26,10 +26,11 @@ export type ParamGroup<O> = O & {
 /** What constructors accept: a list of parameters, or groups with per-group option overrides. */
 export type ParamsArg<O> = Tensor[] | (Partial<O> & { params: Tensor[] })[];
 
-/** Per-parameter state: step count plus named buffers (moments, momentum). */
+/** Per-parameter state: step count plus named buffers (moments, momentum) and host scalars (NAdam's muProduct). */
 export interface ParamState {
   step: number;
   buffers: Record<string, Tensor>;
+  scalars?: Record<string, number>;
 }
 
 /**
@@ -147,7 +148,7 @@ export abstract class Optimizer<O extends BaseOptions> {
       const ids: number[] = [];
       for (const p of group.params) {
         const st = this.state.get(p);
-        if (st) state[String(i)] = { step: st.step, ...st.buffers };
+        if (st) state[String(i)] = { step: st.step, ...st.scalars, ...st.buffers };
         ids.push(i++);
       }
       const opts: Record<string, number | boolean | number[]> = {};
@@ -186,6 +187,8 @@ export abstract class Optimizer<O extends BaseOptions> {
       for (const [name, v] of Object.entries(entry)) {
         if (name === 'step') {
           if (typeof v !== 'number' || !Number.isInteger(v) || v < 0) throw new Error(`${this.name}.loadStateDict: parameter ${key}: bad step ${String(v)}`);
+        } else if (typeof v === 'number') {
+          if (!Number.isFinite(v)) throw new Error(`${this.name}.loadStateDict: parameter ${key}: scalar '${name}' is ${v}`);
         } else if (!(v instanceof pg.Tensor)) {
           throw new Error(`${this.name}.loadStateDict: parameter ${key}: buffer '${name}' is not a Tensor`);
         } else if (v.shape.join() !== params[i].shape.join()) {
@@ -206,7 +209,8 @@ export abstract class Optimizer<O extends BaseOptions> {
       const st: ParamState = { step: Number(entry.step ?? 0), buffers: {} };
       for (const [name, v] of Object.entries(entry)) {
         if (name === 'step') continue;
-        st.buffers[name] = copyLike(v as Tensor, p);
+        if (typeof v === 'number') (st.scalars ??= {})[name] = v;
+        else st.buffers[name] = copyLike(v as Tensor, p);
       }
       this.state.set(p, st);
     }
@@ -491,6 +495,196 @@ export class RMSprop extends Optimizer<RMSpropOptions> {
     } else {
       // torch: param.addcdiv_(grad, avg, value=-lr)
       p.assign_(p.add(g.div(avg).mul(-o.lr)));
+    }
+  }
+}
+
+// ------------------------------------------------------------------------------------- Adagrad
+
+export interface AdagradOptions extends BaseOptions {
+  lrDecay: number;
+  weightDecay: number;
+  initialAccumulatorValue: number;
+  eps: number;
+}
+
+/**
+ * Adagrad (torch.optim.Adagrad), per parameter and step t:
+ *
+ *   g = grad + weightDecay * p                          (if weightDecay != 0)
+ *   clr = lr / (1 + (t - 1) * lrDecay)
+ *   s = s + g * g                                       (s starts at initialAccumulatorValue)
+ *   p = p - clr * g / (sqrt(s) + eps)
+ *
+ * Defaults: lr 1e-2, lrDecay 0, weightDecay 0, initialAccumulatorValue 0, eps 1e-10.
+ */
+export class Adagrad extends Optimizer<AdagradOptions> {
+  constructor(params: ParamsArg<AdagradOptions>, opts: Partial<AdagradOptions> = {}) {
+    super('Adagrad', params, { lr: 1e-2, lrDecay: 0, weightDecay: 0, initialAccumulatorValue: 0, eps: 1e-10, maximize: false }, opts);
+  }
+  protected validate(o: AdagradOptions): void {
+    for (const k of ['lr', 'lrDecay', 'weightDecay', 'initialAccumulatorValue', 'eps'] as const) checkNonNeg('Adagrad', k, o[k]);
+  }
+  protected update(p: Tensor, grad: Tensor, st: ParamState, o: ParamGroup<AdagradOptions>): void {
+    const g = o.weightDecay !== 0 ? grad.add(p.mul(o.weightDecay)) : grad;
+    const clr = o.lr / (1 + (st.step - 1) * o.lrDecay);
+    const s0 = st.buffers.sum ?? pg.fullLike(p, o.initialAccumulatorValue);
+    // torch: state_sum.addcmul_(grad, grad, value=1); param.addcdiv_(grad, state_sum.sqrt().add_(eps), value=-clr)
+    const s = s0.add(g.mul(g));
+    this.setBuffer(p, st, 'sum', s);
+    p.assign_(p.add(g.div(s.sqrt().add(o.eps)).mul(-clr)));
+  }
+}
+
+// -------------------------------------------------------------------------------------- Adamax
+
+export type AdamaxOptions = Omit<AdamOptions, 'amsgrad'>;
+
+/**
+ * Adamax (torch.optim.Adamax), Adam with the infinity norm, at step t:
+ *
+ *   g = grad + weightDecay * p                          (if weightDecay != 0)
+ *   m = m + (1 - beta1) * (g - m)
+ *   u = max(beta2 * u, |g| + eps)
+ *   p = p - lr / (1 - beta1^t) * m / u
+ *
+ * m and u start at zero. Defaults: lr 2e-3, betas [0.9, 0.999], eps 1e-8, weightDecay 0.
+ */
+export class Adamax extends Optimizer<AdamaxOptions> {
+  constructor(params: ParamsArg<AdamaxOptions>, opts: Partial<AdamaxOptions> = {}) {
+    super('Adamax', params, { lr: 2e-3, betas: [0.9, 0.999], eps: 1e-8, weightDecay: 0, maximize: false }, opts);
+  }
+  protected validate(o: AdamaxOptions): void {
+    validateAdam(this.name, { ...o, amsgrad: false });
+  }
+  protected update(p: Tensor, grad: Tensor, st: ParamState, o: ParamGroup<AdamaxOptions>): void {
+    const [beta1, beta2] = o.betas;
+    const g = o.weightDecay !== 0 ? grad.add(p.mul(o.weightDecay)) : grad;
+    const m0 = st.buffers.expAvg ?? pg.zerosLike(p);
+    const u0 = st.buffers.expInf ?? pg.zerosLike(p);
+    const m = m0.add(g.sub(m0).mul(1 - beta1));
+    const u = u0.mul(beta2).maximum(g.abs().add(o.eps));
+    this.setBuffer(p, st, 'expAvg', m);
+    this.setBuffer(p, st, 'expInf', u);
+    const clr = o.lr / (1 - Math.pow(beta1, st.step));
+    // torch: param.addcdiv_(exp_avg, exp_inf, value=-clr)
+    p.assign_(p.add(m.div(u).mul(-clr)));
+  }
+}
+
+// --------------------------------------------------------------------------------------- NAdam
+
+export interface NAdamOptions extends BaseOptions {
+  betas: [number, number];
+  eps: number;
+  weightDecay: number;
+  momentumDecay: number;
+  /** AdamW-style decay p = p (1 - lr weightDecay) instead of adding weightDecay * p to the gradient. */
+  decoupledWeightDecay: boolean;
+}
+
+function validateNAdamLike(who: string, o: { lr: number; eps: number; weightDecay: number; betas: [number, number] }): void {
+  validateAdam(who, { ...o, amsgrad: false, maximize: false });
+}
+
+/**
+ * NAdam (torch.optim.NAdam), Adam with Nesterov momentum and Dozat's momentum schedule, at step t:
+ *
+ *   mu_t = beta1 (1 - 0.96^(t momentumDecay) / 2),  P_t = mu_1 ... mu_t   (muProduct, kept on the host)
+ *   m = m + (1 - beta1) (g - m);  v = beta2 v + (1 - beta2) g²
+ *   denom = sqrt(v / (1 - beta2^t)) + eps
+ *   p = p - lr (1 - mu_t) / (1 - P_t) * g / denom
+ *   p = p - lr mu_{t+1} / (1 - P_t mu_{t+1}) * m / denom
+ *
+ * Weight decay as Adam (added to g) or decoupled (p = p (1 - lr weightDecay) first). Defaults: lr 2e-3,
+ * betas [0.9, 0.999], eps 1e-8, weightDecay 0, momentumDecay 4e-3, decoupledWeightDecay false.
+ */
+export class NAdam extends Optimizer<NAdamOptions> {
+  constructor(params: ParamsArg<NAdamOptions>, opts: Partial<NAdamOptions> = {}) {
+    super('NAdam', params, { lr: 2e-3, betas: [0.9, 0.999], eps: 1e-8, weightDecay: 0, momentumDecay: 4e-3, decoupledWeightDecay: false, maximize: false }, opts);
+  }
+  protected validate(o: NAdamOptions): void {
+    validateNAdamLike(this.name, o);
+    checkNonNeg(this.name, 'momentumDecay', o.momentumDecay);
+  }
+  protected update(p: Tensor, grad: Tensor, st: ParamState, o: ParamGroup<NAdamOptions>): void {
+    const [beta1, beta2] = o.betas;
+    const t = st.step;
+    let g = grad;
+    if (o.weightDecay !== 0) {
+      if (o.decoupledWeightDecay) p.assign_(p.mul(1 - o.lr * o.weightDecay));
+      else g = grad.add(p.mul(o.weightDecay));
+    }
+    const mu = beta1 * (1 - 0.5 * Math.pow(0.96, t * o.momentumDecay));
+    const muNext = beta1 * (1 - 0.5 * Math.pow(0.96, (t + 1) * o.momentumDecay));
+    const scalars = (st.scalars ??= {});
+    const muProduct = (scalars.muProduct ?? 1) * mu;
+    scalars.muProduct = muProduct;
+    const m0 = st.buffers.expAvg ?? pg.zerosLike(p);
+    const v0 = st.buffers.expAvgSq ?? pg.zerosLike(p);
+    const m = m0.add(g.sub(m0).mul(1 - beta1));
+    const v = v0.mul(beta2).add(g.mul(g).mul(1 - beta2));
+    this.setBuffer(p, st, 'expAvg', m);
+    this.setBuffer(p, st, 'expAvgSq', v);
+    const denom = v.div(1 - Math.pow(beta2, t)).sqrt().add(o.eps);
+    // torch: param.addcdiv_(grad, denom, value=-lr (1 - mu) / (1 - mu_product)), then the same with exp_avg
+    const p1 = p.add(g.div(denom).mul((-o.lr * (1 - mu)) / (1 - muProduct)));
+    p.assign_(p1.add(m.div(denom).mul((-o.lr * muNext) / (1 - muProduct * muNext))));
+  }
+}
+
+// --------------------------------------------------------------------------------------- RAdam
+
+export interface RAdamOptions extends BaseOptions {
+  betas: [number, number];
+  eps: number;
+  weightDecay: number;
+  /** AdamW-style decay p = p (1 - lr weightDecay) instead of adding weightDecay * p to the gradient. */
+  decoupledWeightDecay: boolean;
+}
+
+/**
+ * RAdam (torch.optim.RAdam), Adam with the variance rectification of Liu et al., at step t:
+ *
+ *   m = m + (1 - beta1) (g - m);  v = beta2 v + (1 - beta2) g²;  mhat = m / (1 - beta1^t)
+ *   rho_inf = 2 / (1 - beta2) - 1;  rho_t = rho_inf - 2 t beta2^t / (1 - beta2^t)
+ *   if rho_t > 5:  r = sqrt((rho_t - 4)(rho_t - 2) rho_inf / ((rho_inf - 4)(rho_inf - 2) rho_t))
+ *                  p = p - mhat lr sqrt(1 - beta2^t) / (sqrt(v) + eps) r
+ *   else:          p = p - mhat lr                        (SGD with momentum while the variance is unreliable)
+ *
+ * Weight decay as Adam or decoupled. Defaults: lr 1e-3, betas [0.9, 0.999], eps 1e-8, weightDecay 0.
+ */
+export class RAdam extends Optimizer<RAdamOptions> {
+  constructor(params: ParamsArg<RAdamOptions>, opts: Partial<RAdamOptions> = {}) {
+    super('RAdam', params, { lr: 1e-3, betas: [0.9, 0.999], eps: 1e-8, weightDecay: 0, decoupledWeightDecay: false, maximize: false }, opts);
+  }
+  protected validate(o: RAdamOptions): void {
+    validateNAdamLike(this.name, o);
+  }
+  protected update(p: Tensor, grad: Tensor, st: ParamState, o: ParamGroup<RAdamOptions>): void {
+    const [beta1, beta2] = o.betas;
+    const t = st.step;
+    let g = grad;
+    if (o.weightDecay !== 0) {
+      if (o.decoupledWeightDecay) p.assign_(p.mul(1 - o.lr * o.weightDecay));
+      else g = grad.add(p.mul(o.weightDecay));
+    }
+    const m0 = st.buffers.expAvg ?? pg.zerosLike(p);
+    const v0 = st.buffers.expAvgSq ?? pg.zerosLike(p);
+    const m = m0.add(g.sub(m0).mul(1 - beta1));
+    const v = v0.mul(beta2).add(g.mul(g).mul(1 - beta2));
+    this.setBuffer(p, st, 'expAvg', m);
+    this.setBuffer(p, st, 'expAvgSq', v);
+    const bc1 = 1 - Math.pow(beta1, t), bc2 = 1 - Math.pow(beta2, t);
+    const mhat = m.div(bc1);
+    const rhoInf = 2 / (1 - beta2) - 1;
+    const rhoT = rhoInf - (2 * t * Math.pow(beta2, t)) / bc2;
+    if (rhoT > 5) {
+      const rect = Math.sqrt(((rhoT - 4) * (rhoT - 2) * rhoInf) / ((rhoInf - 4) * (rhoInf - 2) * rhoT));
+      const adaptive = pg.div(Math.sqrt(bc2), v.sqrt().add(o.eps));
+      p.assign_(p.sub(mhat.mul(o.lr).mul(adaptive).mul(rect)));
+    } else {
+      p.assign_(p.sub(mhat.mul(o.lr)));
     }
   }
 }

@@ -37,43 +37,40 @@ function emaUpdate(target: Module, source: Module, decay: number): void {
 
 export const ema = { update: emaUpdate };
 
+/** The p-norm of all of t's elements as a 0-d tensor (p = Infinity: the largest |t|). */
+function vectorNorm(t: Tensor, p: number): Tensor {
+  if (p === Infinity) return t.abs().max();
+  if (p === 2) return t.square().sum().sqrt();
+  if (p === 1) return t.abs().sum();
+  return t.abs().pow(p).sum().pow(1 / p);
+}
+
 /**
- * Rescales the gradients of params in place so that their global norm is at most maxNorm
- * (coefficient maxNorm / (norm + 1e-6), as PyTorch) and returns the norm before clipping.
- * normType 2 (default) or Infinity. Parameters without a gradient are skipped.
+ * Rescales the gradients of params so that their global norm is at most maxNorm, as PyTorch's
+ * clip_grad_norm_: total = the normType-norm of the per-gradient norms, and every gradient is
+ * multiplied by min(1, maxNorm / (total + 1e-6)). Everything is computed on the gradients' device
+ * with no readback, so it runs inside WebGPU training steps. Returns total (a 0-d tensor on that
+ * device, the norm before clipping; read it with item() / itemSync() if you need the number).
+ * normType 2 (default), any p > 0, or Infinity. Parameters without a gradient are skipped.
  */
-export function clipGradNorm(params: Iterable<Tensor>, maxNorm: number, opts: { normType?: number } = {}): number {
+export function clipGradNorm(params: Iterable<Tensor>, maxNorm: number, opts: { normType?: number } = {}): Tensor {
   const normType = opts.normType ?? 2;
+  if (typeof maxNorm !== 'number' || !(maxNorm >= 0)) throw new Error(`clipGradNorm: maxNorm must be a number >= 0, got ${maxNorm}`);
+  if (typeof normType !== 'number' || !(normType > 0)) throw new Error(`clipGradNorm: normType must be > 0 or Infinity, got ${normType}`);
   const ps = [...params].filter((p) => p.grad !== null);
-  const grads = ps.map((p) => p.grad!);
-  if (!grads.length) return 0;
+  if (!ps.length) return pg.zeros([]);
+  const device = ps[0].grad!.device;
+  const other = ps.find((p) => p.grad!.device !== device);
+  if (other) throw new Error(`clipGradNorm: gradients on ${device} and ${other.grad!.device}; move them to one device first`);
+  const dtype = ps.some((p) => p.grad!.dtype === 'float64') ? 'float64' : 'float32';
   return pg.tidy(() =>
     pg.noGrad(() => {
-      let total: number;
-      if (grads.every((g) => g.device === 'cpu')) total = cpuNorm(grads, normType);
-      else if (normType === Infinity) total = Math.max(...grads.map((g) => g.abs().max().itemSync()));
-      else {
-        let acc = 0;
-        for (const g of grads) acc += g.abs().pow(normType).sum().itemSync();
-        total = Math.pow(acc, 1 / normType);
-      }
-      const coef = maxNorm / (total + 1e-6);
-      if (coef < 1) for (const p of ps) replaceGrad(p, p.grad!.mul(coef));
+      const total = vectorNorm(pg.stack(ps.map((p) => vectorNorm(p.grad!, normType).cast(dtype))), normType);
+      const coef = pg.div(maxNorm, total.add(1e-6)).minimum(1);
+      for (const p of ps) replaceGrad(p, p.grad!.mul(coef.cast(p.grad!.dtype)));
       return total;
     }),
   );
-}
-
-/** The norm of all gradients on the CPU, summed in float64 in one pass over their values (no tensor ops). */
-function cpuNorm(grads: Tensor[], normType: number): number {
-  let acc = 0;
-  for (const g of grads) {
-    const d = g.dataSync();
-    if (normType === Infinity) for (let i = 0; i < d.length; i++) acc = Math.max(acc, Math.abs(d[i]!));
-    else if (normType === 2) for (let i = 0; i < d.length; i++) acc += d[i]! * d[i]!;
-    else for (let i = 0; i < d.length; i++) acc += Math.pow(Math.abs(d[i]!), normType);
-  }
-  return normType === Infinity ? acc : Math.pow(acc, 1 / normType);
 }
 
 /** Sets p.grad to g (kept out of tidy scopes) and frees the old gradient. */

@@ -1,7 +1,8 @@
 import { describe, expect, it } from 'vitest';
 import { matmulKernel, setMatmulWasm } from '../../src/autograd/cpu/matmul.js';
 import { col2im, convOutputSize, im2col } from '../../src/autograd/cpu/conv.js';
-import { BINARY, UNARY } from '../../src/autograd/ops/elementwise.js';
+import { cpuKernels } from '../../src/autograd/cpu/kernels.js';
+import type { View } from '../../src/autograd/backend.js';
 
 type FA = Float32Array | Float64Array;
 
@@ -313,38 +314,45 @@ describe('im2col / col2im', () => {
   }
 });
 
-describe('elementwise row loops: the unrolled unit-stride path equals the plain loop', () => {
+/** A 1-D strided window (n elements from `offset`, `stride` apart) of a float32 array, as kernels see it. */
+function view(data: Float32Array, n: number, offset: number, stride: number): View {
+  return { storage: { backend: null as never, dtype: 'float32', size: data.length, data, refs: 1 }, dtype: 'float32', shape: [n], strides: [stride], offset };
+}
+
+describe('elementwise kernels: the unrolled unit-stride path equals the plain loop', () => {
   const r = rng(11);
-  const ops: [string, (u: number, v: number) => number][] = [
+  const ops: [keyof typeof cpuKernels, (u: number, v: number) => number][] = [
     ['add', (u, v) => u + v], ['sub', (u, v) => u - v], ['mul', (u, v) => u * v], ['div', (u, v) => u / v],
   ];
   // Lengths around the unroll width, offsets into the operands, and strides 1, 0 (broadcast) and 2.
   const lengths = [0, 1, 3, 4, 5, 7, 8, 9, 1023];
   for (const [name, f] of ops) {
     it(name, () => {
-      const loop = BINARY[name as keyof typeof BINARY].cpu;
+      const kernel = cpuKernels[name];
       for (const n of lengths) {
         for (const [as, bs] of [[1, 1], [1, 0], [0, 1], [2, 1], [1, 2]]) {
           const a = fill(new Float32Array(2 * n + 8), r), b = fill(new Float32Array(2 * n + 8), r);
-          const y = new Float32Array(n + 3), want = new Float32Array(n + 3);
-          loop(a, 3, as, b, 5, bs, y, 2, n);
-          for (let i = 0; i < n; i++) want[2 + i] = f(a[3 + i * as], b[5 + i * bs]);
+          const y = new Float32Array(n), want = new Float32Array(n);
+          kernel([view(a, n, 3, as), view(b, n, 5, bs)], view(y, n, 0, 1), {});
+          for (let i = 0; i < n; i++) want[i] = f(a[3 + i * as], b[5 + i * bs]);
           expect(y).toEqual(want);
         }
       }
     });
   }
-  it('relu (NaN and -0 give +0, as before)', () => {
-    const loop = UNARY.relu.cpu;
-    for (const n of lengths) {
-      for (const xs of [1, 2]) {
-        const x = fill(new Float32Array(2 * n + 8), r);
-        if (n > 2) { x[3] = NaN; x[3 + xs] = -0; }
-        const y = new Float32Array(n + 3).fill(7), want = new Float32Array(n + 3).fill(7);
-        loop(x, 3, xs, y, 2, n);
-        for (let i = 0; i < n; i++) { const v = x[3 + i * xs]; want[2 + i] = v > 0 ? v : 0; }
-        expect(y).toEqual(want);
-        for (let i = 0; i < n; i++) expect(Object.is(y[2 + i], -0)).toBe(false);
+  it('relu, abs and sign on the float32 bits (NaN and -0 give +0 for relu, as before)', () => {
+    const ref: [keyof typeof cpuKernels, (v: number) => number][] = [['relu', (v) => (v > 0 ? v : 0)], ['abs', Math.abs], ['sign', Math.sign]];
+    for (const [name, f] of ref) {
+      for (const n of lengths) {
+        for (const xs of [1, 2]) {
+          const x = fill(new Float32Array(2 * n + 8), r);
+          if (n > 6) { x[3] = NaN; x[3 + xs] = -0; x[3 + 2 * xs] = Infinity; x[3 + 3 * xs] = -Infinity; x[3 + 4 * xs] = 1e-45; x[3 + 5 * xs] = -1e-45; }
+          const y = new Float32Array(n).fill(7), want = new Float32Array(n);
+          cpuKernels[name]([view(x, n, 3, xs)], view(y, n, 0, 1), {});
+          for (let i = 0; i < n; i++) want[i] = f(x[3 + i * xs]);
+          expect(y, name).toEqual(want);
+          for (let i = 0; i < n; i++) expect(Object.is(y[i], -0), name).toBe(Object.is(want[i], -0));
+        }
       }
     }
   });

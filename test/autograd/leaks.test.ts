@@ -46,10 +46,15 @@ const CASES: [string, (x: pg.Tensor) => unknown][] = [
   ['maximum scalar', (x) => x.maximum(0)], ['softmax', (x) => x.softmax(-1)], ['logSoftmax', (x) => x.logSoftmax(-1)],
   ['var', (x) => x.var(1)], ['std', (x) => x.std(1)], ['logsumexp', (x) => x.logsumexp(1)], ['mean', (x) => x.mean(1)],
   ['mean of int32', () => ids.mean()], ['prod', (x) => x.prod(1)], ['cumsum', (x) => x.cumsum(1)], ['max', (x) => x.max(1)],
-  ['argmax', (x) => x.argmax(1)], ['sum', (x) => x.sum()], ['gelu', (x) => x.gelu()], ['sigmoid', (x) => x.sigmoid()],
+  ['argmax', (x) => x.argmax(1)], ['sum', (x) => x.sum()], ['gelu', (x) => x.gelu()], ['gelu tanh', (x) => x.gelu({ approximate: 'tanh' })], ['erf', (x) => x.erf()], ['sigmoid', (x) => x.sigmoid()],
   ['logicalNot of float', (x) => x.logicalNot()], ['matmul', (x) => x.matmul(xT)], ['matmul with a vector', (x) => x.matmul(v6)],
   ['matmul int32 @ float', () => ids.matmul(ones23)],
   ['conv2d', () => pg.conv2d(img, w, null, { padding: 1 })], ['maxPool2d', () => pg.maxPool2d(img, 2)], ['avgPool2d', () => pg.avgPool2d(img, 2)],
+  // (inside a tidy: the test's own reshape of x is not the op's to free)
+  ['maxPool2d returnIndices', (x) => pg.tidy(() => pg.maxPool2d(x.reshape(1, 1, 4, 6), 3, { stride: 2, padding: 1, ceilMode: true, returnIndices: true }))],
+  ['avgPool2d countIncludePad false', (x) => pg.tidy(() => pg.avgPool2d(x.reshape(1, 1, 4, 6), 3, { stride: 2, padding: 1, ceilMode: true, countIncludePad: false }))],
+  ['maxUnpool2d', (x) => pg.tidy(() => { const r = pg.maxPool2d(x.reshape(1, 2, 2, 6), 2, { stride: 1, returnIndices: true }); return pg.maxUnpool2d(r.values, r.indices, 2, { stride: 1 }); })],
+  ['dropout2d', (x) => pg.tidy(() => pg.dropout2d(x.reshape(2, 2, 6), 0.5, { generator: g }))],
   ['dropout', (x) => pg.dropout(x, 0.5, { generator: g })], ['embedding', () => pg.embedding(ids, table)], ['oneHot', () => pg.oneHot(ids, 5)],
   ['indexSelect', (x) => x.indexSelect(1, pick)], ['gather', (x) => x.gather(1, col)], ['sort', (x) => x.sort(1)], ['topk', (x) => x.topk(2, 1)],
   ['cat', (x) => pg.cat([x, x], 0)], ['stack', (x) => pg.stack([x, x], 0)], ['split', (x) => x.split(2, 1)], ['chunk', (x) => x.chunk(3, 1)],
@@ -117,6 +122,11 @@ describe('built-in layers leave only their output alive (no grad), and backward 
     ['MLP', () => new pg.nn.MLP([6, 8, 3], { generator: gm() }), x],
     ['MultiHeadAttention (causal, recording weights)', () => { const m = new pg.nn.MultiHeadAttention(6, 2, { causal: true, generator: gm() }); m.recordWeights = true; return m; }, () => x.reshape(2, 2, 6)],
     ['TransformerBlock', () => new pg.nn.TransformerBlock(6, 2, { generator: gm() }), () => x.reshape(2, 2, 6)],
+    ['TransformerBlock (post-LN, ReLU, activation dropout)', () => new pg.nn.TransformerBlock(6, 2, { normFirst: false, activation: 'relu', dropout: 0.1, activationDropout: 0.1, generator: gm() }), () => x.reshape(2, 2, 6)],
+    ['MaxPool2d (ceilMode)', () => new pg.nn.MaxPool2d(3, { stride: 2, padding: 1, ceilMode: true }), img],
+    ['AvgPool2d (countIncludePad false)', () => new pg.nn.AvgPool2d(3, { stride: 2, padding: 1, countIncludePad: false }), img],
+    ['Dropout2d', () => new pg.nn.Dropout2d(0.5, { generator: gm() }), img],
+    ['Flatten', () => new pg.nn.Flatten(), img],
     ['GPT', () => new pg.nn.GPT({ vocabSize: 5, dModel: 8, nHeads: 2, nLayers: 1, maxLen: 4, generator: gm() }), ids],
   ];
   for (const [name, make, input] of MODULES) {

@@ -63,3 +63,52 @@ describe.skipIf(!!why)('WebGPU in headless Chromium', { timeout: 300_000 }, () =
     }
   });
 });
+
+// The browser example (examples/browser/, `npm run example:browser`): served by its own script,
+// it must train in the page on WebGPU where Chromium has an adapter and on the CPU where it has
+// not, redraw its loss plot, and run under the page's strict Content-Security-Policy.
+describe.skipIf(!!why)('the browser example in headless Chromium', { timeout: 300_000 }, () => {
+  type ExampleState = { done: boolean; device: string; reason: string; losses: number[]; accuracy?: number; error?: string };
+
+  async function runExample(withoutWebGPU: boolean): Promise<{ state: ExampleState; errors: string[]; plot: { paths: number; title: string } }> {
+    // @ts-expect-error: a plain .mjs script without type declarations
+    const { startServer } = (await import('../../examples/browser/serve.mjs')) as { startServer(o: { port: number }): Promise<{ url: string; close(): Promise<void> }> };
+    const server = await startServer({ port: 0 });
+    const { chromium } = await import('playwright-core');
+    const browser = await chromium.launch({ executablePath: CHROMIUM, args: ARGS });
+    try {
+      const page = await browser.newPage();
+      const errors: string[] = [];
+      page.on('pageerror', (e) => errors.push(e.message));
+      page.on('console', (m) => { if (m.type() === 'error') errors.push(m.text()); });
+      // No navigator.gpu: the page must fall back to the CPU backend.
+      if (withoutWebGPU) await page.addInitScript(() => Object.defineProperty(Navigator.prototype, 'gpu', { get: () => undefined }));
+      await page.goto(server.url);
+      await page.waitForFunction(() => (window as { __example?: { done: boolean } }).__example?.done, null, { timeout: 240_000 });
+      const state = await page.evaluate(() => (window as unknown as { __example: ExampleState }).__example);
+      const plot = await page.evaluate(() => ({
+        paths: document.querySelectorAll('#loss svg path.line').length,
+        title: document.querySelector('#loss svg title')?.textContent ?? '',
+      }));
+      expect(await page.locator('#regions svg rect.cell').count()).toBe(32 * 32);
+      return { state, errors, plot };
+    } finally {
+      await browser.close();
+      await server.close();
+    }
+  }
+
+  for (const withoutWebGPU of [false, true]) {
+    it(withoutWebGPU ? 'trains on the CPU when the browser has no WebGPU' : 'trains with a live loss plot (WebGPU when Chromium has an adapter)', async () => {
+      const { state, errors, plot } = await runExample(withoutWebGPU);
+      expect(state.error).toBeUndefined();
+      expect(errors, errors.join("\n")).toEqual([]); // nothing blocked by the CSP, no page errors
+      if (withoutWebGPU) expect(state.device).toBe('cpu');
+      expect(state.losses).toHaveLength(100);
+      expect(state.losses[99]!).toBeLessThan(0.5 * state.losses[0]!);
+      expect(state.accuracy!).toBeGreaterThan(0.8);
+      expect(plot).toEqual({ paths: 1, title: `Training loss on ${state.device}` });
+      console.log(`Browser example: trained on ${state.device}${state.device === 'cpu' ? ` (${state.reason})` : ` (${state.reason})`}, loss ${state.losses[0]!.toFixed(3)} → ${state.losses[99]!.toFixed(3)}, accuracy ${state.accuracy!.toFixed(3)}`);
+    });
+  }
+});

@@ -33,14 +33,21 @@ describe('README examples', () => {
     const opt = new pg.optim.AdamW(model.parameters(), { lr: 1e-2, weightDecay: 1e-4 });
     const { x, y } = pg.data.gaussianMixture({ numClasses: 4, dim: 8, n: 512, separation: 5, std: 1, generator: g });
     const loader = new pg.data.DataLoader({ dataset: { x, y }, batchSize: 64, shuffle: true, generator: g });
-    for (let epoch = 0; epoch < 20; epoch++)
-      for (const batch of loader)
+    const live: number[] = []; // live tensors after each epoch: the example must not leak
+    for (let epoch = 0; epoch < 20; epoch++) {
+      for (const batch of loader) {
         pg.tidy(() => {
           const loss = pg.nn.crossEntropy(model.forward(batch.x), batch.y);
           loss.backward();
           opt.step();
           opt.zeroGrad();
         });
+        batch.dispose(); // the loader made the batch outside the tidy: free it, or memory grows every step
+      }
+      live.push(pg.memory().tensors);
+    }
+    expect(new Set(live.slice(1)).size, `live tensors per epoch: ${live.join(', ')}`).toBe(1);
+    expect(live[19]! - live[0]!).toBeLessThanOrEqual(0);
     const acc = pg.tidy(() => model.forward(x).argmax(-1).eq(y).float().mean().itemSync());
     expect(acc).toBeGreaterThan(0.9);
     const bytes = await pg.save(null, model.stateDict());

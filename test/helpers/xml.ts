@@ -135,6 +135,10 @@ export function all(el: XmlElement, pred: (e: XmlElement) => boolean, out: XmlEl
   for (const c of el.children) all(c, pred, out);
   return out;
 }
+/** The text of an element and its descendants (tspans of a wrapped label joined by spaces). */
+export function textContent(el: XmlElement): string {
+  return [el.text, ...el.children.map(textContent)].filter((t) => t !== '').join(' ');
+}
 export const byClass = (root: XmlElement, name: string, cls: string): XmlElement[] =>
   all(root, (e) => e.name === name && (e.attrs.class ?? '').split(' ').includes(cls));
 

@@ -2,6 +2,7 @@
 // respect to inputs and parameters), and the initialisers.
 import { afterAll, describe, expect, it, vi } from 'vitest';
 import * as pg from '../../src/index.js';
+import { erf64 } from '../../src/autograd/math.js';
 import { Module, withTensors } from '../../src/nn/module.js';
 import {
   BatchNorm1d, BatchNorm2d, Conv2d, Dropout, Embedding, GELU, Identity, LayerNorm, LeakyReLU, Linear, MLP, ModuleList, ReLU, RMSNorm,
@@ -207,7 +208,8 @@ describe('activations and containers', () => {
     pg.testing.assertClose(own(new Softplus(2)).forward(x), xs.map((v) => (2 * v > 20 ? v : Math.log1p(Math.exp(2 * v)) / 2)), { rtol: 1e-6, atol: 1e-7 });
     pg.testing.assertClose(own(new LeakyReLU(0.1)).forward(x), xs.map((v) => (v > 0 ? v : 0.1 * v)), { rtol: 1e-6 });
     const c = Math.sqrt(2 / Math.PI);
-    pg.testing.assertClose(own(new GELU()).forward(x), xs.map((v) => 0.5 * v * (1 + Math.tanh(c * (v + 0.044715 * v ** 3)))), { rtol: 1e-5, atol: 1e-7 });
+    pg.testing.assertClose(own(new GELU({ approximate: 'tanh' })).forward(x), xs.map((v) => 0.5 * v * (1 + Math.tanh(c * (v + 0.044715 * v ** 3)))), { rtol: 1e-5, atol: 1e-7 });
+    pg.testing.assertClose(own(new GELU()).forward(x), xs.map((v) => 0.5 * v * (1 + erf64(v / Math.SQRT2))), { rtol: 1e-5, atol: 1e-7 });
     expect(own(new Identity()).forward(x)).toBe(x);
   });
   it('Sequential chains; ModuleList indexes; MLP builds Linear / activation / dropout', () => {
@@ -349,12 +351,24 @@ describe('TransformerBlock', () => {
     expect(y.shape).toEqual([1, 4, 8]);
     // the block equals its definition
     const a = x.add(b.attn.forward(b.ln1.forward(x)));
-    const want = a.add(b.fc2.forward(b.fc1.forward(b.ln2.forward(a)).gelu()));
+    const want = a.add(b.fc2.forward(b.fc1.forward(b.ln2.forward(a)).gelu({ approximate: 'tanh' })));
     pg.testing.assertClose(y, want, { rtol: 1e-6, atol: 1e-7 });
     const x2 = pg.cat([x.slice(1, 0, 2), pg.randn([1, 2, 8], { generator: g })], 1);
     expect(arr(b.forward(x2).slice(1, 0, 2))).toEqual(arr(y.slice(1, 0, 2)));
     const small = own(new TransformerBlock(4, 2, { causal: true, mlpRatio: 2, generator: new pg.Generator(16) }));
     gradcheckModule(small, [r64(1, 3, 4)], (xx) => small.forward(xx));
+  });
+  it('post-LN with ReLU (normFirst: false, as nn.TransformerEncoderLayer) equals its definition; gradcheck', () => {
+    const b = own(new TransformerBlock(8, 2, { normFirst: false, activation: 'relu', dimFeedforward: 12, generator: new pg.Generator(18) }));
+    expect(b.fc1.weight.shape).toEqual([12, 8]);
+    const x = pg.randn([2, 4, 8], { generator: g });
+    const a = b.ln1.forward(x.add(b.attn.forward(x)));
+    const want = b.ln2.forward(a.add(b.fc2.forward(b.fc1.forward(a).relu())));
+    pg.testing.assertClose(b.forward(x), want, { rtol: 1e-6, atol: 1e-7 });
+    const small = own(new TransformerBlock(4, 2, { normFirst: false, activation: 'gelu', mlpRatio: 2, layerNormEps: 1e-3, generator: new pg.Generator(19) }));
+    expect(small.ln1.eps).toBe(1e-3);
+    gradcheckModule(small, [r64(1, 3, 4)], (xx) => small.forward(xx));
+    expect(() => new TransformerBlock(4, 2, { dimFeedforward: 0 })).toThrow(/TransformerBlock: dimFeedforward must be a positive integer, got 0/);
   });
   it('dropout is active in training and off in eval', () => {
     const b = own(new TransformerBlock(8, 2, { dropout: 0.5, generator: new pg.Generator(17) }));

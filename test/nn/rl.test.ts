@@ -229,7 +229,7 @@ describe('rl: categorical policy head and losses', () => {
     const a = mk(), b = mk();
     for (const ps of [a, b]) ps.forEach((p) => p.square().sum().backward()); // grads 2p: norm 26
     const n1 = rl.clipGradNormTensor(a, 13).itemSync();
-    const n2 = pg.nn.clipGradNorm(b, 13);
+    const n2 = pg.nn.clipGradNorm(b, 13).itemSync();
     expect(n1).toBeCloseTo(26, 12);
     expect(n2).toBeCloseTo(26, 12);
     for (let i = 0; i < 2; i++) expectClose(a[i]!.grad!.dataSync(), b[i]!.grad!.dataSync(), 1e-12);

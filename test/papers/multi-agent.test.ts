@@ -70,7 +70,7 @@ describe('multi-agent: networks', () => {
       const ra = a.select(0, k).detach().clone().requiresGrad_(), rb = b.select(0, k).detach().clone().requiresGrad_();
       ra.grad = pg.keep(a.grad!.select(0, k).clone());
       rb.grad = pg.keep(b.grad!.select(0, k).clone());
-      return { norm: clipGradNorm([ra, rb], 1), ra, rb };
+      return { norm: clipGradNorm([ra, rb], 1).itemSync(), ra, rb };
     });
     const norms = Array.from(await clipGradNormPerGroup([a, b], 1).data());
     expect(norms[0]).toBeLessThan(1); // the first group is left alone, the others are scaled down

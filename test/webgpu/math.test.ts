@@ -1,8 +1,8 @@
 // Dense sweeps of the WGSL float32 math library (src/autograd/webgpu/math.ts) against the CPU
-// backend: 2^18 points per range, largest ulp distance asserted (and printed).
+// backend (src/autograd/math.ts, within 1 ulp of the exact values): 2^18 points per range, largest ulp distance asserted (and printed).
 import { afterAll, describe, expect, it } from 'vitest';
 import * as pg from '../../src/index.js';
-import { ulpDistance } from './compare.js';
+import { ulpDistance } from '../helpers/optable.js';
 import { setupWebGPU } from './setup.js';
 
 const gpu = await setupWebGPU();
@@ -29,6 +29,7 @@ const SWEEPS: [string, Float32Array, number][] = [
   ['sin', grid(-12000, 12000), 2], ['sin', grid(-4, 4), 2], ['cos', grid(-12000, 12000), 2], ['cos', grid(-4, 4), 2],
   ['tanh', grid(-10, 10), 2], ['tanh', grid(-0.6, 0.6), 2],
   ['sqrt', grid(1e-38, 3e38, true), 0], ['rsqrt', grid(1e-30, 1e30, true), 2], ['reciprocal', grid(1e-37, 1e37, true), 0],
+  ['erf', grid(-5, 5), 1], ['erf', grid(1e-30, 1, true), 1],
   ['sigmoid', grid(-30, 30), 3], ['softplus', grid(-30, 30), 3], ['silu', grid(-30, 30), 4],
 ];
 

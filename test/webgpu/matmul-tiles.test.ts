@@ -3,7 +3,7 @@
 import { afterAll, describe, expect, it } from 'vitest';
 import * as pg from '../../src/index.js';
 import { MATMUL_TILES, setMatmulTile } from '../../src/autograd/webgpu/kernels/matmul.js';
-import { compare } from './compare.js';
+import { compare } from '../helpers/optable.js';
 import { setupWebGPU } from './setup.js';
 
 const gpu = await setupWebGPU();

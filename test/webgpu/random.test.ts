@@ -2,7 +2,7 @@
 import { describe, expect, it } from 'vitest';
 import * as pg from '../../src/index.js';
 import { setupWebGPU } from './setup.js';
-import { ulpDistance } from './compare.js';
+import { ulpDistance } from '../helpers/optable.js';
 
 const gpu = await setupWebGPU();
 

@@ -1,15 +1,22 @@
-// The pure-TypeScript CPU backend: typed arrays, a size-keyed pool, and the family drivers that
-// run the op table's CPU loops over strided, broadcast operands.
-import type { Backend, Storage, View } from '../backend.js';
-import type { OpDef } from '../opdef.js';
+// The pure-TypeScript CPU backend: typed arrays in a size-keyed pool, and the kernel map of
+// kernels.ts. It is the reference: other backends are tested against its results.
+import type { Backend, Capabilities, Storage, View } from '../backend.js';
 import { arrayFor, bytesPerElement, type DType, type TypedArray } from '../dtype.js';
-import { broadcastStrides, contiguousStrides, isContiguous, shapesEqual, sizeOf } from '../shape.js';
-import { forEachRow } from './strided.js';
+import { isContiguous, sizeOf } from '../shape.js';
+import { copyStrided } from './strided.js';
+import { cpuKernels } from './kernels.js';
 
 const POOL_LIMIT_BYTES = 256 * 1024 * 1024;
 
 class CpuBackend implements Backend {
   readonly device = 'cpu' as const;
+  readonly caps: Capabilities = {
+    dtypes: ['float32', 'float64', 'int32', 'bool'],
+    randomStreams: false, // the CPU fills are the reference the others reproduce (random.ts)
+    threads: 'workers', // matmul, with pg.initCpuThreads
+    precision: ['reference'],
+  };
+  readonly kernels = cpuKernels;
   private pool = new Map<string, TypedArray[]>();
   private pooledBytes = 0;
 
@@ -51,64 +58,6 @@ class CpuBackend implements Backend {
   async read(v: View): Promise<TypedArray> {
     return this.readSync(v);
   }
-
-  run(def: OpDef, inputs: View[], out: View, attrs: any): void {
-    const y = out.storage.data as TypedArray;
-    switch (def.kind) {
-      case 'unary': {
-        const x = inputs[0];
-        const xd = x.storage.data as TypedArray;
-        const loop = def.cpu;
-        // Contiguous input: one row of all elements (skips the stride bookkeeping small ops pay for).
-        if (isContiguous(x.shape, x.strides)) return loop(xd, x.offset, 1, y, 0, sizeOf(out.shape));
-        forEachRow(out.shape, [x.strides], [x.offset], (o, n, s, row) => loop(xd, o[0], s[0], y, row * n, n));
-        return;
-      }
-      case 'binary': {
-        const [a, b] = inputs;
-        const ad = a.storage.data as TypedArray;
-        const bd = b.storage.data as TypedArray;
-        const loop0 = def.cpu;
-        // Same shape (or a scalar operand) and contiguous: one row, no broadcast bookkeeping.
-        const ca = a.shape.length === 0 ? 0 : shapesEqual(a.shape, out.shape) && isContiguous(a.shape, a.strides) ? 1 : -1;
-        const cb = b.shape.length === 0 ? 0 : shapesEqual(b.shape, out.shape) && isContiguous(b.shape, b.strides) ? 1 : -1;
-        if (ca >= 0 && cb >= 0) return loop0(ad, a.offset, ca, bd, b.offset, cb, y, 0, sizeOf(out.shape));
-        const sa = broadcastStrides(a.shape, a.strides, out.shape);
-        const sb = broadcastStrides(b.shape, b.strides, out.shape);
-        const loop = def.cpu;
-        forEachRow(out.shape, [sa, sb], [a.offset, b.offset], (o, n, s, row) =>
-          loop(ad, o[0], s[0], bd, o[1], s[1], y, row * n, n),
-        );
-        return;
-      }
-      case 'reduce': {
-        // Inputs arrive permuted so the reduced dims are last; rows of length attrs.n reduce to one value.
-        const x = inputs[0];
-        const n: number = attrs.n;
-        const rows = sizeOf(out.shape);
-        const xd = isContiguous(x.shape, x.strides) ? (x.storage.data as TypedArray) : this.readSync(x);
-        const base = isContiguous(x.shape, x.strides) ? x.offset : 0;
-        const f = def.cpu;
-        for (let r = 0; r < rows; r++) y[r] = f(xd, base + r * n, n);
-        return;
-      }
-      case 'kernel':
-        def.cpu(inputs, out, attrs);
-        return;
-    }
-  }
 }
 
-/** Copies a strided view into a contiguous array. */
-export function copyStrided(v: View, out: TypedArray, outOff = 0): void {
-  const src = v.storage.data as TypedArray;
-  forEachRow(v.shape, [v.strides], [v.offset], (o, n, s, row) => {
-    let xi = o[0];
-    const xs = s[0];
-    const base = outOff + row * n;
-    for (let i = 0; i < n; i++, xi += xs) out[base + i] = src[xi];
-  });
-}
-
-export { contiguousStrides };
 export const cpuBackend = new CpuBackend();

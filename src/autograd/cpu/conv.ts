@@ -11,12 +11,10 @@
  * up front, so the inner loops have no per-element bounds tests.
  */
 
-export type FloatArray = Float32Array | Float64Array;
+import { convOutputSize } from '../shape.js';
 
-/** Output length of a convolution along one axis: floor((in + 2p - d(k-1) - 1)/s) + 1. */
-export function convOutputSize(inSize: number, k: number, stride: number, pad: number, dil: number): number {
-  return Math.floor((inSize + 2 * pad - dil * (k - 1) - 1) / stride) + 1;
-}
+export type FloatArray = Float32Array | Float64Array;
+export { convOutputSize };
 
 /** First ow with ow*stride + shift >= 0. */
 function firstValid(shift: number, stride: number): number {

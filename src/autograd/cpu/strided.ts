@@ -1,6 +1,8 @@
 // Strided iteration for the CPU kernels: the op bodies run over whole rows (the innermost,
 // collapsed dimension); this walks the outer dims with an odometer and calls back once per row.
-import { collapseDims, sizeOf } from '../shape.js';
+import type { View } from '../backend.js';
+import { arrayFor, type TypedArray } from '../dtype.js';
+import { collapseDims, isContiguous, sizeOf } from '../shape.js';
 
 /**
  * Calls fn(offsets, rowLength, innerStrides) for every row of `shape`, where offsets[k] is the
@@ -34,4 +36,33 @@ export function forEachRow(
       for (let j = 0; j < k; j++) offs[j] -= c.strides[j][d] * (c.shape[d] - 1);
     }
   }
+}
+
+/** Copies a strided view into a contiguous array (at outOff). */
+export function copyStrided(v: View, out: TypedArray, outOff = 0): void {
+  const src = v.storage.data as TypedArray;
+  forEachRow(v.shape, [v.strides], [v.offset], (o, n, s, row) => {
+    let xi = o[0];
+    const xs = s[0];
+    const base = outOff + row * n;
+    for (let i = 0; i < n; i++, xi += xs) out[base + i] = src[xi];
+  });
+}
+
+/** The view's elements as a contiguous array: its own storage when already contiguous, else a copy. */
+export function contiguousData(v: View): { data: TypedArray; offset: number } {
+  if (isContiguous(v.shape, v.strides)) return { data: v.storage.data as TypedArray, offset: v.offset };
+  const out = arrayFor(v.dtype, sizeOf(v.shape));
+  copyStrided(v, out);
+  return { data: out, offset: 0 };
+}
+
+/** Copies view x into y, whose element x[i...] lives at yOff + sum(i_d * yStrides[d]). */
+export function copyInto(x: View, y: TypedArray, yStrides: readonly number[], yOff: number): void {
+  const xd = x.storage.data as TypedArray;
+  forEachRow(x.shape, [x.strides, yStrides], [x.offset, yOff], (o, n, s) => {
+    let xi = o[0], yi = o[1];
+    const xs = s[0], ys = s[1];
+    for (let i = 0; i < n; i++, xi += xs, yi += ys) y[yi] = xd[xi];
+  });
 }

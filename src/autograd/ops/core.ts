@@ -1,11 +1,13 @@
 // Shared plumbing of the op table: devices, scalars, output allocation, and running an entry.
+// Op files import only this file (and creation.ts): whatever else an op needs of other ops it
+// reaches through Tensor methods (ops/methods.ts), so the table has no import cycles.
 import { Tensor, type TensorLike } from '../tensor.js';
-import type { Device } from '../backend.js';
+import { COMPOSITE, type Device } from '../backend.js';
 import type { OpDef } from '../opdef.js';
 import { arrayFor, type DType, type TypedArray } from '../dtype.js';
-import { fmt, sizeOf } from '../shape.js';
+import { fmt, shapesEqual, sizeOf } from '../shape.js';
 import { getBackend } from '../devices.js';
-import { record } from '../engine.js';
+import { noGrad, record } from '../engine.js';
 import { tidy } from '../memory.js';
 
 /** The device all tensor operands share; mixing devices is an error that names them. */
@@ -60,15 +62,44 @@ export function asTensor(x: TensorLike, dtype: DType, device: Device): Tensor {
   return scalar(typeof x === 'boolean' ? Number(x) : x, dtype, device);
 }
 
+export interface RunOpts {
+  /** The tensors the gradient flows to, when not `inputs` (e.g. the unpermuted input of a reduction). */
+  gradInputs?: Tensor[];
+  /** The device, for ops without tensor inputs (fill). */
+  device?: Device;
+}
+
 /**
- * Runs an op-table entry: allocates the output, runs the device's kernel, and records the
- * op for autograd (the entry's grad rule).
+ * Runs an op-table entry: allocates the output, runs the device's kernel for the entry (or the
+ * entry's composite, where the backend maps it to 'composite'), and records the op for autograd
+ * with the entry's grad rule.
  */
-export function runOp(def: OpDef, inputs: Tensor[], shape: readonly number[], dtype: DType, attrs: any, gradInputs?: Tensor[]): Tensor {
-  const device = deviceOf(def.name, ...inputs);
-  const out = empty(shape, dtype, device);
-  if (out.size > 0) getBackend(device).run(def, inputs, out, attrs);
-  return record(def.name, def.grad, gradInputs ?? inputs, out, attrs);
+export function runOp<A>(def: OpDef<A>, inputs: Tensor[], shape: readonly number[], dtype: DType, attrs: A, opts?: RunOpts): Tensor {
+  const device = opts?.device ?? deviceOf(def.name, ...inputs);
+  const backend = getBackend(device);
+  const kernel = backend.kernels[def.name];
+  let out: Tensor;
+  if (typeof kernel === 'function') {
+    out = empty(shape, dtype, device);
+    if (out.size > 0) kernel(inputs, out, attrs);
+  } else if (kernel === COMPOSITE && def.composite) {
+    out = noGrad(() => tidy(() => def.composite!(inputs, attrs)));
+    if (out.dtype !== dtype || !shapesEqual(out.shape, shape))
+      throw new Error(`${def.name}: composite gave ${fmt(out.shape)} ${out.dtype}, expected ${fmt(shape)} ${dtype}`);
+  } else {
+    throw new Error(`${def.name}: the '${device}' backend has no kernel for this op (it implements ${Object.keys(backend.kernels).length} ops); move the tensors with .to('cpu')`);
+  }
+  return record(def.name, def.grad, opts?.gradInputs ?? inputs, out, attrs);
+}
+
+/** Sums a broadcast gradient back down to `shape` (the adjoint of broadcasting). */
+export function sumTo(g: Tensor, shape: readonly number[]): Tensor {
+  if (shapesEqual(g.shape, shape)) return g;
+  const lead = g.rank - shape.length;
+  const dims: number[] = [];
+  for (let i = 0; i < g.rank; i++) if (i < lead || (shape[i - lead] === 1 && g.shape[i] !== 1)) dims.push(i);
+  const s = dims.length ? g.sum(dims, true) : g;
+  return s.reshape(shape);
 }
 
 export function describe(t: Tensor): string {

@@ -1,14 +1,13 @@
-// Creating tensors: from data, constants, ranges, and seeded random draws.
+// Creating tensors: from data, constants (the `fill` op), ranges, and seeded random draws.
 import { Tensor, type NestedArray } from '../tensor.js';
-import type { Device, Storage } from '../backend.js';
-import { arrayFor, checkDType, dtypeOfArray, isFloat, type DType, type TypedArray } from '../dtype.js';
+import type { Device } from '../backend.js';
+import type { OpDef } from '../opdef.js';
+import { normal as drawn } from '../opdef.js';
+import { arrayFor, checkDType, dtypeOfArray, DTYPES, isFloat, type DType, type TypedArray } from '../dtype.js';
 import { fmt, sizeOf } from '../shape.js';
 import { getBackend, getDefaultDevice } from '../devices.js';
-import { fromTyped, scoped } from './core.js';
-import { cast } from './elementwise.js';
+import { fromTyped, runOp, scoped } from './core.js';
 import * as R from '../random.js';
-import { O } from '../dispatch.js';
-import type { RandomRequest } from '../webgpu/kernels/random.js';
 
 export interface CreateOpts {
   dtype?: DType;
@@ -80,18 +79,22 @@ export function tensor(data: NestedArray | TypedArray, opts: CreateOpts & { shap
   return finish(fromTyped(arr, shape, dtype, device), opts);
 }
 
+/** Sets every element of the output to attrs.value (no inputs: runOp is told the device). */
+export const FILL: OpDef<{ value: number }> = {
+  kind: 'kernel', name: 'fill',
+  check: { examples: [
+    { note: 'like an input', inputs: [drawn([3, 4])], call: (x) => [fullLike(x, 2.5), zerosLike(x), onesLike(x, { dtype: 'int32' }), fullLike(x, 1, { dtype: 'bool' })] },
+    { note: 'special values', inputs: [drawn([5])], call: (x) => [fullLike(x, -Infinity), fullLike(x, NaN), fullLike(x, -0), fullLike(x, 3e9, { dtype: 'int32' })], grad: false },
+  ] },
+};
+
 export function full(shape: readonly number[], value: number, opts: CreateOpts = {}): Tensor {
   for (const d of shape) if (!Number.isInteger(d) || d < 0) throw new Error(`full: invalid shape ${fmt(shape)}`);
   const dtype = opts.dtype ?? (typeof value === 'boolean' ? 'bool' : 'float32');
-  const device = opts.device ?? getDefaultDevice();
-  const s = getBackend(device).alloc(dtype, sizeOf(shape));
-  if (device === 'cpu') (s.data as TypedArray).fill(Number(value));
-  else {
-    const a = arrayFor(dtype, sizeOf(shape)).fill(Number(value));
-    getBackend(device).release(s);
-    return finish(fromTyped(a, shape, dtype, device), opts);
-  }
-  return finish(new Tensor(s, shape), opts);
+  // The typed-array store's conversion, once, on the CPU: every backend then fills the same bits.
+  const v = arrayFor(dtype, 1);
+  v[0] = Number(value);
+  return finish(runOp(FILL, [], shape, dtype, { value: v[0] }, { device: opts.device ?? getDefaultDevice() }), opts);
 }
 
 export const zeros = (shape: readonly number[], opts: CreateOpts = {}) => full(shape, 0, opts);
@@ -131,7 +134,7 @@ export function eye(n: number, m = n, opts: CreateOpts = {}): Tensor {
 
 /** Moves to another device or converts to another dtype. */
 export function to(x: Tensor, target: Device | DType): Tensor {
-  if (target === 'cpu' || target === 'webgpu') {
+  if (!(DTYPES as readonly string[]).includes(target)) {
     if (x.device === target) return x;
     // Crossing devices goes through a synchronous CPU read where possible; WebGPU -> CPU needs toAsync.
     const src = x.storage.backend;
@@ -139,7 +142,7 @@ export function to(x: Tensor, target: Device | DType): Tensor {
     const out = fromTyped(src.readSync(x), x.shape, x.dtype, target);
     return out;
   }
-  return cast(x, checkDType(target, 'to'));
+  return x.cast(checkDType(target, 'to'));
 }
 
 /** Async device transfer (works from WebGPU to the CPU as well). */
@@ -164,15 +167,13 @@ function floatDType(opts: RandOpts): DType {
 }
 
 /**
- * Fills on the CPU, or, when the target device can draw on its own (the WebGPU backend's
- * `random`), there with the same numbers: nothing is generated on the CPU or uploaded.
+ * Fills on the CPU, or, when the target backend draws random streams itself (caps.randomStreams,
+ * e.g. WebGPU), there with the same numbers: nothing is generated on the CPU or uploaded.
  */
-function randomTensor(shape: readonly number[], dtype: DType, opts: RandOpts, fill: (arr: TypedArray) => void, req?: Omit<RandomRequest, 'dtype' | 'n'>): Tensor {
+function randomTensor(shape: readonly number[], dtype: DType, opts: RandOpts, fill: (arr: TypedArray) => void, req?: Omit<R.RandomRequest, 'dtype' | 'n'>): Tensor {
   const device = opts.device ?? getDefaultDevice();
-  if (device !== 'cpu' && req) {
-    const b = getBackend(device) as { random?: (r: RandomRequest) => Storage };
-    if (b.random) return finish(new Tensor(b.random({ ...req, dtype, n: sizeOf(shape) }), shape), opts);
-  }
+  const b = getBackend(device);
+  if (req && b.caps.randomStreams && b.random) return finish(new Tensor(b.random({ ...req, dtype, n: sizeOf(shape) }), shape), opts);
   const arr = arrayFor(dtype, sizeOf(shape));
   fill(arr);
   return finish(fromTyped(arr, shape, dtype, device), opts);
@@ -217,7 +218,7 @@ export const bernoulli = scoped(function bernoulli(p: number | Tensor, shapeOrOp
   if (p instanceof Tensor) {
     const opts = (shapeOrOpts ?? {}) as RandOpts;
     const u = rand(p.shape, { generator: opts.generator, device: p.device, dtype: p.dtype === 'float64' ? 'float64' : 'float32' });
-    return cast(u.lt(p), opts.dtype ?? (isFloat(p.dtype) ? p.dtype : 'float32'));
+    return u.lt(p).cast(opts.dtype ?? (isFloat(p.dtype) ? p.dtype : 'float32'));
   }
   const shape = shapeOrOpts as readonly number[];
   const opts = maybeOpts;
@@ -279,14 +280,14 @@ function multinomialOnDevice(p: Tensor, S: number, replacement: boolean, g: R.Ge
     const t = u.mul(cdf.narrow(1, cols - 1, 1)); // [rows, S]
     idx = cdf.unsqueeze(1).le(t.unsqueeze(2)).int().sum(-1); // categories passed: [rows, S]
     // A draw rounded up onto the total would pass them all: keep it on the last positive category.
-    const lastPositive = O.where(positive, arange(cols, { device }), -1).max(-1, true);
+    const lastPositive = arange(cols, { device }).where(positive, -1).max(-1, true);
     idx = idx.minimum(lastPositive);
   } else {
     const u = rand([rows, cols], { generator: g, device });
-    const keys = O.where(positive, u.add(2 ** -24).log().neg().div(p), Infinity);
-    idx = S === 1 ? keys.argmin(-1, true) : O.argsort(keys, -1).narrow(1, 0, S); // argmin: first of equal keys, as the stable sort
+    const keys = u.add(2 ** -24).log().neg().div(p).where(positive, Infinity);
+    idx = S === 1 ? keys.argmin(-1, true) : keys.argsort(-1).narrow(1, 0, S); // argmin: first of equal keys, as the stable sort
   }
-  const out = O.where(bad, -1, idx).int();
+  const out = idx.maskedFill(bad, -1).int();
   return rank === 2 ? out : out.squeeze(0);
 }
 export const categorical = (probs: Tensor, numSamples = 1, opts: RandOpts & { replacement?: boolean } = {}) =>

@@ -1,123 +1,170 @@
-// Elementwise primitives. Each entry: the CPU row loop, the WGSL expression, the gradient rule.
-// Loops write into typed arrays, so a float32 result is rounded once, correctly, on store.
+// Elementwise primitives: each entry declares the op's gradient rule, where useful an equivalent
+// composite of other primitives, and the examples the tests run it on. The kernels live in the
+// backends' kernel maps (cpu/elementwise.ts, webgpu/kernels/index.ts), under the same names.
 import { Tensor, type TensorLike } from '../tensor.js';
-import type { BinaryDef, UnaryDef, KernelDef } from '../opdef.js';
-import type { View } from '../backend.js';
-import { floatOf, isFloat, promote, promoteScalar, type DType, type TypedArray } from '../dtype.js';
-import { broadcastShapes, broadcastStrides } from '../shape.js';
-import { forEachRow } from '../cpu/strided.js';
-import { asTensor, deviceOf, disposeMade, runOp, scoped } from './core.js';
-import { sumTo } from './reduce.js';
+import type { Domain, Example, OpDef } from '../opdef.js';
+import { bools, ints, normal, uniform, values } from '../opdef.js';
+import { floatOf, isFloat, promote, promoteScalar, type DType } from '../dtype.js';
+import { broadcastShapes } from '../shape.js';
+import { asTensor, deviceOf, disposeMade, runOp, scoped, sumTo } from './core.js';
+
+// ---------------------------------------------------------------- examples
+/**
+ * A unary op's examples: a [3, 4] input from `d` (gradient-checked), the same through a transposed
+ * view (strided), a dense [64, 64] draw for the backends' ulp statistics, and int32 inputs for the
+ * ops that keep integer dtypes.
+ */
+function unaryExamples(f: (x: Tensor) => Tensor, d: (shape: number[]) => Domain, opts: { ints?: boolean; grad?: boolean } = {}): Example[] {
+  const ex: Example[] = [
+    { inputs: [d([3, 4])], call: f, grad: opts.grad },
+    { note: 'strided', inputs: [d([4, 3])], call: (x) => f(x.transpose()), grad: opts.grad },
+    { note: 'dense', inputs: [d([64, 64])], call: f, grad: false },
+  ];
+  if (opts.ints) ex.push({ note: 'int32', inputs: [ints([5, 6], -20, 20)], call: f, grad: false });
+  return ex;
+}
+
+/** A binary op's examples: same shapes, broadcasting both ways, rank 3 against a row, a scalar operand, and int32. */
+function binaryExamples(f: (a: Tensor, b: TensorLike) => Tensor, da: (s: number[]) => Domain, db: (s: number[]) => Domain = da, opts: { ints?: boolean; grad?: boolean } = {}): Example[] {
+  const ex: Example[] = [
+    { inputs: [da([3, 4]), db([3, 4])], call: f, grad: opts.grad },
+    { note: 'broadcast [3,1] x [1,4]', inputs: [da([3, 1]), db([1, 4])], call: f, grad: opts.grad },
+    { note: 'broadcast [2,3,4] x [4]', inputs: [da([2, 3, 4]), db([4])], call: f, grad: opts.grad },
+    { note: 'a 0-d operand', inputs: [da([4]), db([])], call: f, grad: opts.grad },
+    { note: 'transposed operand', inputs: [da([4, 3]), db([3, 4])], call: (a, b) => f(a.transpose(), b), grad: opts.grad },
+    { note: 'dense', inputs: [da([64, 64]), db([64, 64])], call: f, grad: false },
+  ];
+  if (opts.ints) ex.push({ note: 'int32', inputs: [ints([6, 8], -1000, 1000), ints([8], -1000, 1000)], call: f, grad: false });
+  return ex;
+}
+
+const real = (scale = 1, away = 0) => (s: number[]) => normal(s, scale, away);
+const between = (lo: number, hi: number) => (s: number[]) => uniform(s, lo, hi);
 
 // ---------------------------------------------------------------- unary
 const GELU_C = Math.sqrt(2 / Math.PI);
 
 export const UNARY = {
-  neg: { kind: 'unary', name: 'neg', wgsl: '-x',
-    cpu: (x, xi, xs, y, yi, n) => { for (let i = 0; i < n; i++, xi += xs) y[yi + i] = -x[xi]; },
-    grad: (dy) => [dy.neg()] },
-  exp: { kind: 'unary', name: 'exp', wgsl: 'exp(x)',
-    cpu: (x, xi, xs, y, yi, n) => { for (let i = 0; i < n; i++, xi += xs) y[yi + i] = Math.exp(x[xi]); },
-    grad: (dy, { out }) => [dy.mul(out)] },
-  log: { kind: 'unary', name: 'log', wgsl: 'log(x)',
-    cpu: (x, xi, xs, y, yi, n) => { for (let i = 0; i < n; i++, xi += xs) y[yi + i] = Math.log(x[xi]); },
-    grad: (dy, { inputs: [x] }) => [dy.div(x)] },
-  log1p: { kind: 'unary', name: 'log1p', wgsl: 'log1p(x)', // the WebGPU backend supplies log1p and expm1
-    cpu: (x, xi, xs, y, yi, n) => { for (let i = 0; i < n; i++, xi += xs) y[yi + i] = Math.log1p(x[xi]); },
-    grad: (dy, { inputs: [x] }) => [dy.div(x.add(1))] },
-  expm1: { kind: 'unary', name: 'expm1', wgsl: 'expm1(x)',
-    cpu: (x, xi, xs, y, yi, n) => { for (let i = 0; i < n; i++, xi += xs) y[yi + i] = Math.expm1(x[xi]); },
-    grad: (dy, { out }) => [dy.mul(out.add(1))] },
-  sqrt: { kind: 'unary', name: 'sqrt', wgsl: 'sqrt(x)',
-    cpu: (x, xi, xs, y, yi, n) => { for (let i = 0; i < n; i++, xi += xs) y[yi + i] = Math.sqrt(x[xi]); },
-    grad: (dy, { out }) => [dy.div(out.mul(2))] },
-  rsqrt: { kind: 'unary', name: 'rsqrt', wgsl: 'inverseSqrt(x)',
-    cpu: (x, xi, xs, y, yi, n) => { for (let i = 0; i < n; i++, xi += xs) y[yi + i] = 1 / Math.sqrt(x[xi]); },
-    grad: (dy, { out }) => [dy.mul(out.pow(3)).mul(-0.5)] },
-  abs: { kind: 'unary', name: 'abs', wgsl: 'abs(x)',
-    cpu: (x, xi, xs, y, yi, n) => { for (let i = 0; i < n; i++, xi += xs) y[yi + i] = Math.abs(x[xi]); },
-    grad: (dy, { inputs: [x] }) => [dy.mul(x.sign())] },
-  sign: { kind: 'unary', name: 'sign', wgsl: 'sign(x)',
-    cpu: (x, xi, xs, y, yi, n) => { for (let i = 0; i < n; i++, xi += xs) y[yi + i] = Math.sign(x[xi]); },
-    grad: () => [null] },
-  sin: { kind: 'unary', name: 'sin', wgsl: 'sin(x)',
-    cpu: (x, xi, xs, y, yi, n) => { for (let i = 0; i < n; i++, xi += xs) y[yi + i] = Math.sin(x[xi]); },
-    grad: (dy, { inputs: [x] }) => [dy.mul(x.cos())] },
-  cos: { kind: 'unary', name: 'cos', wgsl: 'cos(x)',
-    cpu: (x, xi, xs, y, yi, n) => { for (let i = 0; i < n; i++, xi += xs) y[yi + i] = Math.cos(x[xi]); },
-    grad: (dy, { inputs: [x] }) => [dy.mul(x.sin()).neg()] },
-  tanh: { kind: 'unary', name: 'tanh', wgsl: 'tanh(x)',
-    cpu: (x, xi, xs, y, yi, n) => { for (let i = 0; i < n; i++, xi += xs) y[yi + i] = Math.tanh(x[xi]); },
-    grad: (dy, { out }) => [dy.mul(out.square().neg().add(1))] },
-  sigmoid: { kind: 'unary', name: 'sigmoid', wgsl: 'select(pg_div(exp(x), 1.0 + exp(x)), pg_div(1.0, 1.0 + exp(-x)), x >= 0.0)',
-    cpu: (x, xi, xs, y, yi, n) => {
-      for (let i = 0; i < n; i++, xi += xs) {
-        const v = x[xi];
-        if (v >= 0) y[yi + i] = 1 / (1 + Math.exp(-v));
-        else { const e = Math.exp(v); y[yi + i] = e / (1 + e); }
-      }
-    },
-    grad: (dy, { out }) => [dy.mul(out.mul(out.neg().add(1)))] },
-  relu: { kind: 'unary', name: 'relu', wgsl: 'select(T(0), x, x > T(0))', // T: the compute type (int32 too)
-    cpu: (x, xi, xs, y, yi, n) => {
-      let i = 0;
-      if (xs === 1) { // unit stride, 4 at a time (see UNROLLED below)
-        for (; i + 4 <= n; i += 4, xi += 4) {
-          const v0 = x[xi], v1 = x[xi + 1], v2 = x[xi + 2], v3 = x[xi + 3];
-          y[yi + i] = v0 > 0 ? v0 : 0; y[yi + i + 1] = v1 > 0 ? v1 : 0; y[yi + i + 2] = v2 > 0 ? v2 : 0; y[yi + i + 3] = v3 > 0 ? v3 : 0;
-        }
-      }
-      for (; i < n; i++, xi += xs) { const v = x[xi]; y[yi + i] = v > 0 ? v : 0; }
-    },
-    grad: (dy, { inputs: [x] }) => [where(x.gt(0), dy, 0)] },
-  // GELU with the tanh approximation (as GPT-2 and PyTorch's approximate='tanh').
-  // WGSL: 0.5 (1 + tanh z) = 1 / (1 + e^(-2z)), which does not cancel for negative x in float32.
-  gelu: { kind: 'unary', name: 'gelu', wgsl: `pg_div(x, 1.0 + exp(-2.0 * ${GELU_C} * (x + 0.044715 * x * x * x)))`,
-    cpu: (x, xi, xs, y, yi, n) => {
-      for (let i = 0; i < n; i++, xi += xs) { const v = x[xi]; y[yi + i] = 0.5 * v * (1 + Math.tanh(GELU_C * (v + 0.044715 * v * v * v))); }
-    },
+  neg: { kind: 'unary', name: 'neg',
+    grad: (dy) => [dy.neg()],
+    composite: ([x]) => x.mul(-1),
+    check: { examples: unaryExamples((x) => neg(x), real(), { ints: true }) } },
+  exp: { kind: 'unary', name: 'exp',
+    grad: (dy, { out }) => [dy.mul(out)],
+    check: { examples: unaryExamples((x) => exp(x), real(3)), tol: { ulp: 2 } } },
+  log: { kind: 'unary', name: 'log',
+    grad: (dy, { inputs: [x] }) => [dy.div(x)],
+    check: { examples: unaryExamples((x) => log(x), between(0.05, 50)), tol: { ulp: 2 } } },
+  log1p: { kind: 'unary', name: 'log1p',
+    grad: (dy, { inputs: [x] }) => [dy.div(x.add(1))],
+    check: { examples: unaryExamples((x) => log1p(x), between(-0.9, 5)), tol: { ulp: 2 } } },
+  expm1: { kind: 'unary', name: 'expm1',
+    grad: (dy, { out }) => [dy.mul(out.add(1))],
+    check: { examples: unaryExamples((x) => expm1(x), real(2)), tol: { ulp: 2 } } },
+  sqrt: { kind: 'unary', name: 'sqrt',
+    grad: (dy, { out }) => [dy.div(out.mul(2))],
+    check: { examples: unaryExamples((x) => sqrt(x), between(0.05, 4)) } },
+  rsqrt: { kind: 'unary', name: 'rsqrt',
+    grad: (dy, { out }) => [dy.mul(out.pow(3)).mul(-0.5)],
+    composite: ([x]) => x.sqrt().reciprocal(),
+    check: { examples: unaryExamples((x) => rsqrt(x), between(0.05, 100)), tol: { ulp: 2 } } },
+  abs: { kind: 'unary', name: 'abs',
+    grad: (dy, { inputs: [x] }) => [dy.mul(x.sign())],
+    check: { examples: unaryExamples((x) => abs(x), real(1, 0.05), { ints: true }) } },
+  // WGSL's sign of NaN is unspecified: the special values skip NaN (examples below cover the rest).
+  sign: { kind: 'unary', name: 'sign',
+    grad: () => [null],
+    check: { special: false, examples: [...unaryExamples((x) => sign(x), real(1, 0.05), { ints: true }),
+      { note: 'zeros and infinities', inputs: [values([0, -0, 2, -3, Infinity, -Infinity, 1e-20, -1e-30])], call: (x) => sign(x), grad: false }] } },
+  // sin/cos on WebGPU degrade beyond |x| = 12868 (docs/webgpu.md), so special values stop at 1000.
+  sin: { kind: 'unary', name: 'sin',
+    grad: (dy, { inputs: [x] }) => [dy.mul(x.cos())],
+    check: { special: false, tol: { ulp: 2 }, examples: [...unaryExamples((x) => sin(x), real(3)),
+      { note: 'large arguments', inputs: [uniform([200], -1000, 1000)], call: (x) => sin(x), grad: false },
+      { note: 'extremes', inputs: [values([0, -0, 1e-30, -1e-30, Infinity, -Infinity, NaN, 1e-6])], call: (x) => sin(x), grad: false }] } },
+  cos: { kind: 'unary', name: 'cos',
+    grad: (dy, { inputs: [x] }) => [dy.mul(x.sin()).neg()],
+    check: { special: false, tol: { ulp: 2 }, examples: [...unaryExamples((x) => cos(x), real(3)),
+      { note: 'large arguments', inputs: [uniform([200], -1000, 1000)], call: (x) => cos(x), grad: false },
+      { note: 'extremes', inputs: [values([0, -0, 1e-30, -1e-30, Infinity, -Infinity, NaN, 1e-6])], call: (x) => cos(x), grad: false }] } },
+  tanh: { kind: 'unary', name: 'tanh',
+    grad: (dy, { out }) => [dy.mul(out.square().neg().add(1))],
+    check: { examples: unaryExamples((x) => tanh(x), real(3)), tol: { ulp: 2 } } },
+  sigmoid: { kind: 'unary', name: 'sigmoid',
+    grad: (dy, { out }) => [dy.mul(out.mul(out.neg().add(1)))],
+    composite: ([x]) => x.neg().exp().add(1).reciprocal(),
+    check: { examples: unaryExamples((x) => sigmoid(x), real(5)), tol: { ulp: 3 } } },
+  erf: { kind: 'unary', name: 'erf',
+    grad: (dy, { inputs: [x] }) => [dy.mul(x.square().neg().exp().mul(2 / Math.sqrt(Math.PI)))],
+    check: { examples: unaryExamples((x) => erf(x), real(2)), tol: { ulp: 1 } } },
+  relu: { kind: 'unary', name: 'relu',
+    grad: (dy, { inputs: [x] }) => [where(x.gt(0), dy, 0)],
+    check: { examples: unaryExamples((x) => relu(x), real(1, 0.05), { ints: true }) } },
+  // GELU with the tanh approximation (as GPT-2 and PyTorch's approximate='tanh'): gelu(x, {approximate:
+  // 'tanh'}). The default, exact gelu is a composite of erf (below).
+  gelu: { kind: 'unary', name: 'gelu',
     grad: (dy, { inputs: [x] }) => {
       const x2 = x.square();
       const t = x.add(x.mul(x2).mul(0.044715)).mul(GELU_C).tanh();
       const dt = t.square().neg().add(1).mul(x2.mul(3 * 0.044715).add(1)).mul(GELU_C);
       return [dy.mul(t.add(1).mul(0.5).add(x.mul(dt).mul(0.5)))];
-    } },
-  silu: { kind: 'unary', name: 'silu', wgsl: 'pg_div(x, 1.0 + exp(-x))',
-    cpu: (x, xi, xs, y, yi, n) => { for (let i = 0; i < n; i++, xi += xs) { const v = x[xi]; y[yi + i] = v / (1 + Math.exp(-v)); } },
-    grad: (dy, { inputs: [x] }) => { const s = x.sigmoid(); return [dy.mul(s.mul(x.mul(s.neg().add(1)).add(1)))]; } },
+    },
+    // x / (1 + e^(-2z)) = 0.5 x (1 + tanh z), without the cancellation of 1 + tanh z for x < 0.
+    composite: ([x]) => x.div(x.add(x.pow(3).mul(0.044715)).mul(-2 * GELU_C).exp().add(1)),
+    // Float32 code (WebGPU, the composite) rounds the argument z, which costs about 2|z| ulp: more
+    // than 32 below x = -5, where |gelu x| < 1e-12 and an absolute 1e-12 (`tiny`) applies.
+    check: { examples: unaryExamples((x) => gelu(x, { approximate: 'tanh' }), real(2)), tol: { ulp: 32, tiny: 1e-12 } } },
+  silu: { kind: 'unary', name: 'silu',
+    grad: (dy, { inputs: [x] }) => { const s = x.sigmoid(); return [dy.mul(s.mul(x.mul(s.neg().add(1)).add(1)))]; },
+    composite: ([x]) => x.mul(x.sigmoid()),
+    check: { examples: unaryExamples((x) => silu(x), real(5)), tol: { ulp: 4 } } },
   // softplus(x) = log(1 + e^x), written so it neither overflows nor loses precision.
-  softplus: { kind: 'unary', name: 'softplus', wgsl: 'max(x, 0.0) + log1p(exp(-abs(x)))',
-    cpu: (x, xi, xs, y, yi, n) => { for (let i = 0; i < n; i++, xi += xs) { const v = x[xi]; y[yi + i] = Math.max(v, 0) + Math.log1p(Math.exp(-Math.abs(v))); } },
-    grad: (dy, { inputs: [x] }) => [dy.mul(x.sigmoid())] },
-  square: { kind: 'unary', name: 'square', wgsl: 'x * x',
-    cpu: (x, xi, xs, y, yi, n) => { for (let i = 0; i < n; i++, xi += xs) { const v = x[xi]; y[yi + i] = v * v; } },
-    grad: (dy, { inputs: [x] }) => [dy.mul(x).mul(2)] },
-  reciprocal: { kind: 'unary', name: 'reciprocal', wgsl: 'pg_div(1.0, x)', // pg_div: correctly rounded (WGSL's / is not)
-    cpu: (x, xi, xs, y, yi, n) => { for (let i = 0; i < n; i++, xi += xs) y[yi + i] = 1 / x[xi]; },
-    grad: (dy, { out }) => [dy.mul(out.square()).neg()] },
-  logicalNot: { kind: 'unary', name: 'logicalNot', wgsl: 'select(1u, 0u, x != 0u)',
-    cpu: (x, xi, xs, y, yi, n) => { for (let i = 0; i < n; i++, xi += xs) y[yi + i] = x[xi] ? 0 : 1; } },
-  // Casts: the typed-array store converts (float -> int truncates toward zero, as C and PyTorch do).
-  copy: { kind: 'unary', name: 'copy', wgsl: 'x',
-    cpu: (x, xi, xs, y, yi, n) => { for (let i = 0; i < n; i++, xi += xs) y[yi + i] = x[xi]; },
-    grad: (dy, { inputs: [x] }) => [dy.dtype === x.dtype ? dy : cast(dy, x.dtype)] },
-  toBool: { kind: 'unary', name: 'toBool', wgsl: 'select(0u, 1u, x != 0 || pg_isnan(x))', // NaN is true; WGSL may fold NaN != 0 to false
-    cpu: (x, xi, xs, y, yi, n) => { for (let i = 0; i < n; i++, xi += xs) y[yi + i] = x[xi] !== 0 ? 1 : 0; } },
-} satisfies Record<string, UnaryDef>;
+  softplus: { kind: 'unary', name: 'softplus',
+    grad: (dy, { inputs: [x] }) => [dy.mul(x.sigmoid())],
+    composite: ([x]) => x.maximum(0).add(x.abs().neg().exp().log1p()),
+    check: { examples: unaryExamples((x) => softplus(x), real(5)), tol: { ulp: 3 } } },
+  // softsign(x) = x / (1 + |x|): the worked example of docs/engine.md (adding a unary op).
+  softsign: { kind: 'unary', name: 'softsign',
+    grad: (dy, { inputs: [x] }) => [dy.div(x.abs().add(1).square())],
+    composite: ([x]) => x.div(x.abs().add(1)),
+    check: { examples: unaryExamples((x) => softsign(x), real(3)), tol: { ulp: 1 } } },
+  square: { kind: 'unary', name: 'square',
+    grad: (dy, { inputs: [x] }) => [dy.mul(x).mul(2)],
+    composite: ([x]) => x.mul(x),
+    check: { examples: unaryExamples((x) => square(x), real(), { ints: true }) } },
+  reciprocal: { kind: 'unary', name: 'reciprocal',
+    grad: (dy, { out }) => [dy.mul(out.square()).neg()],
+    composite: ([x]) => div(1, x),
+    check: { examples: unaryExamples((x) => reciprocal(x), real(1, 0.2)) } },
+  logicalNot: { kind: 'unary', name: 'logicalNot',
+    check: { examples: [{ inputs: [bools([5, 7])], call: (x) => logicalNot(x) }, { note: 'from floats', inputs: [values([0, 1.5, NaN, -0, -2])], call: (x) => logicalNot(x) }] } },
+  // Casts and copies: the typed-array store converts (float -> int truncates toward zero, as C and PyTorch do).
+  copy: { kind: 'unary', name: 'copy',
+    grad: (dy, { inputs: [x] }) => [dy.dtype === x.dtype ? dy : cast(dy, x.dtype)],
+    check: { examples: [
+      { note: 'clone', inputs: [normal([3, 4])], call: (x) => clone(x) },
+      { note: 'contiguous copy of a view', inputs: [normal([4, 3])], call: (x) => contiguous(x.transpose()) },
+      { note: 'float -> int32 -> float', inputs: [normal([30], 40)], call: (x) => [cast(x, 'int32'), cast(cast(x, 'int32'), 'float32')], grad: false },
+      { note: 'bool and int32 -> float', inputs: [bools([9]), ints([9], -3, 3)], call: (b, i) => [cast(b, 'float32'), cast(b, 'int32'), cast(i, 'float32')], grad: false },
+    ] } },
+  // NaN is true, as in PyTorch.
+  toBool: { kind: 'unary', name: 'toBool',
+    check: { examples: [{ inputs: [normal([30], 40)], call: (x) => cast(x, 'bool') }, { note: 'int32', inputs: [ints([9], -3, 3)], call: (x) => cast(x, 'bool') }] } },
+} satisfies Record<string, OpDef>;
 
 function floatInput(x: Tensor): Tensor {
   return isFloat(x.dtype) ? x : cast(x, 'float32');
 }
 
-function unaryFloat(def: UnaryDef) {
+function unaryFloat(def: OpDef) {
   return (x: Tensor): Tensor => {
     const xf = floatInput(x);
     return runOp(def, [xf], x.shape, xf.dtype, {});
   };
 }
 
-/** Ops that keep integer dtypes (neg, abs, sign, square) run in the input's dtype. */
-function unarySame(def: UnaryDef) {
+/** Ops that keep integer dtypes (neg, abs, sign, square, relu) run in the input's dtype (bool as int32). */
+function unarySame(def: OpDef) {
   return (x: Tensor): Tensor => runOp(def, [x.dtype === 'bool' ? cast(x, 'int32') : x], x.shape, x.dtype === 'bool' ? 'int32' : x.dtype, {});
 }
 
@@ -136,10 +183,30 @@ export const sin = unaryFloat(UNARY.sin);
 export const cos = unaryFloat(UNARY.cos);
 export const tanh = unaryFloat(UNARY.tanh);
 export const sigmoid = unaryFloat(UNARY.sigmoid);
-export const gelu = unaryFloat(UNARY.gelu);
+export const erf = unaryFloat(UNARY.erf);
+const geluTanh = unaryFloat(UNARY.gelu);
 export const silu = unaryFloat(UNARY.silu);
 export const softplus = unaryFloat(UNARY.softplus);
+export const softsign = unaryFloat(UNARY.softsign);
 export const reciprocal = unaryFloat(UNARY.reciprocal);
+
+export interface GeluOpts {
+  /** 'none' (default, as PyTorch): x Φ(x) = x (1 + erf(x / √2)) / 2; 'tanh': GPT-2's approximation. */
+  approximate?: 'none' | 'tanh';
+}
+
+const geluErf = scoped(function gelu(x: Tensor): Tensor {
+  const xf = floatInput(x);
+  return xf.mul(0.5).mul(erf(xf.mul(Math.SQRT1_2)).add(1));
+});
+
+/** GELU: exact (erf) by default, or the tanh approximation with {approximate: 'tanh'}. */
+export function gelu(x: Tensor, opts: GeluOpts = {}): Tensor {
+  const a = opts.approximate ?? 'none';
+  if (a === 'tanh') return geluTanh(x);
+  if (a !== 'none') throw new Error(`gelu: approximate must be 'none' or 'tanh', got ${JSON.stringify(a)}`);
+  return geluErf(x);
+}
 
 export function logicalNot(x: Tensor): Tensor {
   const b = toBoolTensor(x);
@@ -156,7 +223,7 @@ function toBoolTensor(x: Tensor): Tensor {
 export function cast(x: Tensor, dtype: DType): Tensor {
   if (x.dtype === dtype) return x;
   if (dtype === 'bool') return runOp(UNARY.toBool, [x], x.shape, 'bool', {});
-  return runOp(UNARY.copy, [x], x.shape, dtype, {}, isFloat(dtype) && isFloat(x.dtype) ? undefined : []);
+  return runOp(UNARY.copy, [x], x.shape, dtype, {}, isFloat(dtype) && isFloat(x.dtype) ? undefined : { gradInputs: [] });
 }
 
 /** A contiguous copy (or x itself when it already is contiguous). Differentiable. */
@@ -171,104 +238,72 @@ export function clone(x: Tensor): Tensor {
 }
 
 // ---------------------------------------------------------------- binary
-// UNROLLED: the hottest loops (add sub mul div, relu) have a unit-stride path that handles 4
-// elements per iteration. V8 re-checks a typed array's map and reloads its data pointer on every
-// access in a loop (it does not hoist these checks); in straight-line code it checks once, so
-// 4 elements per iteration measured ~35% faster on 1M float32 elements. The result bits are the
-// same as the plain loop's (each element is still one operation, rounded once on store).
-// The loops are written out per op on purpose: one shared loop taking the operator as a function
-// would give every op the same call site, which V8 then stops inlining (a call per element).
+const nonzero = (s: number[]) => normal(s, 1, 0.3);
+
 export const BINARY = {
-  add: { kind: 'binary', name: 'add', wgsl: 'a + b',
-    cpu: (a, ai, as, b, bi, bs, y, yi, n) => {
-      let i = 0;
-      if (as === 1 && bs === 1) { // unit stride, 4 at a time (see UNROLLED above)
-        for (; i + 4 <= n; i += 4, ai += 4, bi += 4) {
-          const a0 = a[ai], a1 = a[ai + 1], a2 = a[ai + 2], a3 = a[ai + 3];
-          const b0 = b[bi], b1 = b[bi + 1], b2 = b[bi + 2], b3 = b[bi + 3];
-          y[yi + i] = a0 + b0; y[yi + i + 1] = a1 + b1; y[yi + i + 2] = a2 + b2; y[yi + i + 3] = a3 + b3;
-        }
-      }
-      for (; i < n; i++, ai += as, bi += bs) y[yi + i] = a[ai] + b[bi];
-    },
-    grad: (dy, { inputs: [a, b] }) => [sumTo(dy, a.shape), sumTo(dy, b.shape)] },
-  sub: { kind: 'binary', name: 'sub', wgsl: 'a - b',
-    cpu: (a, ai, as, b, bi, bs, y, yi, n) => {
-      let i = 0;
-      if (as === 1 && bs === 1) { // unit stride, 4 at a time (see UNROLLED above)
-        for (; i + 4 <= n; i += 4, ai += 4, bi += 4) {
-          const a0 = a[ai], a1 = a[ai + 1], a2 = a[ai + 2], a3 = a[ai + 3];
-          const b0 = b[bi], b1 = b[bi + 1], b2 = b[bi + 2], b3 = b[bi + 3];
-          y[yi + i] = a0 - b0; y[yi + i + 1] = a1 - b1; y[yi + i + 2] = a2 - b2; y[yi + i + 3] = a3 - b3;
-        }
-      }
-      for (; i < n; i++, ai += as, bi += bs) y[yi + i] = a[ai] - b[bi];
-    },
-    grad: (dy, { inputs: [a, b] }) => [sumTo(dy, a.shape), b.requiresGrad ? sumTo(dy.neg(), b.shape) : null] },
-  mul: { kind: 'binary', name: 'mul', wgsl: 'a * b',
-    cpu: (a, ai, as, b, bi, bs, y, yi, n) => {
-      let i = 0;
-      if (as === 1 && bs === 1) { // unit stride, 4 at a time (see UNROLLED above)
-        for (; i + 4 <= n; i += 4, ai += 4, bi += 4) {
-          const a0 = a[ai], a1 = a[ai + 1], a2 = a[ai + 2], a3 = a[ai + 3];
-          const b0 = b[bi], b1 = b[bi + 1], b2 = b[bi + 2], b3 = b[bi + 3];
-          y[yi + i] = a0 * b0; y[yi + i + 1] = a1 * b1; y[yi + i + 2] = a2 * b2; y[yi + i + 3] = a3 * b3;
-        }
-      }
-      for (; i < n; i++, ai += as, bi += bs) y[yi + i] = a[ai] * b[bi];
-    },
-    grad: (dy, { inputs: [a, b] }) => [a.requiresGrad ? sumTo(dy.mul(b), a.shape) : null, b.requiresGrad ? sumTo(dy.mul(a), b.shape) : null] },
-  div: { kind: 'binary', name: 'div', wgsl: 'pg_div(a, b)', // pg_div: correctly rounded (WGSL's / is not)
-    cpu: (a, ai, as, b, bi, bs, y, yi, n) => {
-      let i = 0;
-      if (as === 1 && bs === 1) { // unit stride, 4 at a time (see UNROLLED above)
-        for (; i + 4 <= n; i += 4, ai += 4, bi += 4) {
-          const a0 = a[ai], a1 = a[ai + 1], a2 = a[ai + 2], a3 = a[ai + 3];
-          const b0 = b[bi], b1 = b[bi + 1], b2 = b[bi + 2], b3 = b[bi + 3];
-          y[yi + i] = a0 / b0; y[yi + i + 1] = a1 / b1; y[yi + i + 2] = a2 / b2; y[yi + i + 3] = a3 / b3;
-        }
-      }
-      for (; i < n; i++, ai += as, bi += bs) y[yi + i] = a[ai] / b[bi];
-    },
+  add: { kind: 'binary', name: 'add',
+    grad: (dy, { inputs: [a, b] }) => [sumTo(dy, a.shape), sumTo(dy, b.shape)],
+    check: { examples: [...binaryExamples((a, b) => add(a, b), real(10), real(0.1), { ints: true }), { note: 'scalar', inputs: [normal([3, 4])], call: (a) => add(a, 2.5) }] } },
+  sub: { kind: 'binary', name: 'sub',
+    grad: (dy, { inputs: [a, b] }) => [sumTo(dy, a.shape), b.requiresGrad ? sumTo(dy.neg(), b.shape) : null],
+    check: { examples: [...binaryExamples((a, b) => sub(a, b), real(10), real(0.1), { ints: true }), { note: 'scalar first', inputs: [normal([3, 4])], call: (b) => sub(-3, b) }] } },
+  mul: { kind: 'binary', name: 'mul',
+    grad: (dy, { inputs: [a, b] }) => [a.requiresGrad ? sumTo(dy.mul(b), a.shape) : null, b.requiresGrad ? sumTo(dy.mul(a), b.shape) : null],
+    check: { examples: [...binaryExamples((a, b) => mul(a, b), real(10), real(0.1), { ints: true }), { note: 'scalar', inputs: [normal([3, 4])], call: (a) => mul(a, 2.5) }] } },
+  div: { kind: 'binary', name: 'div',
     grad: (dy, { inputs: [a, b], out }) => [
       a.requiresGrad ? sumTo(dy.div(b), a.shape) : null,
-      b.requiresGrad ? sumTo(dy.mul(out).div(b).neg(), b.shape) : null] },
-  pow: { kind: 'binary', name: 'pow', wgsl: 'pow_real(a, b)',
-    cpu: (a, ai, as, b, bi, bs, y, yi, n) => { for (let i = 0; i < n; i++, ai += as, bi += bs) y[yi + i] = Math.pow(a[ai], b[bi]); },
+      b.requiresGrad ? sumTo(dy.mul(out).div(b).neg(), b.shape) : null],
+    check: { examples: [...binaryExamples((a, b) => div(a, b), real(10), nonzero),
+      { note: 'int32 -> float32', inputs: [ints([5, 6], -100, 100), ints([6], 1, 9)], call: (a, b) => div(a, b), grad: false },
+      { note: 'scalar', inputs: [normal([3, 4])], call: (a) => div(a, 7) }] } },
+  pow: { kind: 'binary', name: 'pow',
     grad: (dy, { inputs: [a, b], out }) => [
       a.requiresGrad ? sumTo(dy.mul(b).mul(pow(a, b.sub(1))), a.shape) : null,
       // d/db a^b = a^b log a; defined as 0 where a <= 0 (the real power is not differentiable in b there).
-      b.requiresGrad ? sumTo(where(a.gt(0), dy.mul(out).mul(a.log()), 0), b.shape) : null] },
-  // Ties split the gradient evenly between the two inputs.
-  maximum: { kind: 'binary', name: 'maximum', wgsl: 'select(b, a, a >= b || pg_isnan(a))', // as the CPU: NaN wins
-    cpu: (a, ai, as, b, bi, bs, y, yi, n) => { for (let i = 0; i < n; i++, ai += as, bi += bs) { const u = a[ai], v = b[bi]; y[yi + i] = u >= v || u !== u ? u : v; } },
+      b.requiresGrad ? sumTo(where(a.gt(0), dy.mul(out).mul(a.log()), 0), b.shape) : null],
+    // exp(b log a) in float32 on WebGPU; integer exponents 2 and 3 are exact there.
+    check: { special: false, tol: { ulp: 16 }, examples: [
+      ...binaryExamples((a, b) => pow(a, b), between(0.5, 2), real()),
+      { note: 'real exponents', inputs: [uniform([20, 20], 0.1, 10), uniform([20], -3, 3)], call: (a, b) => pow(a, b), grad: false },
+      { note: 'integer exponents', inputs: [normal([20], 3)], call: (a) => [pow(a, 2), pow(a, 3), pow(a, 1), pow(a, 0)] },
+      { note: 'negative base, integer exponent', inputs: [uniform([4, 5], -4, -0.25), values([-3, -2, 3, 4, 5])], call: (a, b) => pow(a, b), grad: false }] } },
+  // Ties split the gradient evenly between the two inputs; NaN wins.
+  maximum: { kind: 'binary', name: 'maximum',
     grad: (dy, { inputs: [a, b] }) => {
       const w = where(a.gt(b), 1, where(a.eq(b), 0.5, 0));
       return [sumTo(dy.mul(w), a.shape), sumTo(dy.mul(w.neg().add(1)), b.shape)];
-    } },
-  minimum: { kind: 'binary', name: 'minimum', wgsl: 'select(b, a, a <= b || pg_isnan(a))',
-    cpu: (a, ai, as, b, bi, bs, y, yi, n) => { for (let i = 0; i < n; i++, ai += as, bi += bs) { const u = a[ai], v = b[bi]; y[yi + i] = u <= v || u !== u ? u : v; } },
+    },
+    check: { examples: [...binaryExamples((a, b) => maximum(a, b), real(), real(), { ints: true }),
+      { note: 'NaN and ties', inputs: [values([1, NaN, 2, NaN, 0, -0, 3]), values([NaN, 1, 2, NaN, -0, 0, -3])], call: (a, b) => maximum(a, b), grad: false }] } },
+  minimum: { kind: 'binary', name: 'minimum',
     grad: (dy, { inputs: [a, b] }) => {
       const w = where(a.lt(b), 1, where(a.eq(b), 0.5, 0));
       return [sumTo(dy.mul(w), a.shape), sumTo(dy.mul(w.neg().add(1)), b.shape)];
-    } },
-  eq: { kind: 'binary', name: 'eq', wgsl: 'a == b',
-    cpu: (a, ai, as, b, bi, bs, y, yi, n) => { for (let i = 0; i < n; i++, ai += as, bi += bs) y[yi + i] = a[ai] === b[bi] ? 1 : 0; } },
-  ne: { kind: 'binary', name: 'ne', wgsl: 'a != b || pg_isnan(a) || pg_isnan(b)',
-    cpu: (a, ai, as, b, bi, bs, y, yi, n) => { for (let i = 0; i < n; i++, ai += as, bi += bs) y[yi + i] = a[ai] !== b[bi] ? 1 : 0; } },
-  lt: { kind: 'binary', name: 'lt', wgsl: 'a < b',
-    cpu: (a, ai, as, b, bi, bs, y, yi, n) => { for (let i = 0; i < n; i++, ai += as, bi += bs) y[yi + i] = a[ai] < b[bi] ? 1 : 0; } },
-  le: { kind: 'binary', name: 'le', wgsl: 'a <= b',
-    cpu: (a, ai, as, b, bi, bs, y, yi, n) => { for (let i = 0; i < n; i++, ai += as, bi += bs) y[yi + i] = a[ai] <= b[bi] ? 1 : 0; } },
-  gt: { kind: 'binary', name: 'gt', wgsl: 'a > b',
-    cpu: (a, ai, as, b, bi, bs, y, yi, n) => { for (let i = 0; i < n; i++, ai += as, bi += bs) y[yi + i] = a[ai] > b[bi] ? 1 : 0; } },
-  ge: { kind: 'binary', name: 'ge', wgsl: 'a >= b',
-    cpu: (a, ai, as, b, bi, bs, y, yi, n) => { for (let i = 0; i < n; i++, ai += as, bi += bs) y[yi + i] = a[ai] >= b[bi] ? 1 : 0; } },
-  logicalAnd: { kind: 'binary', name: 'logicalAnd', wgsl: 'a != 0u && b != 0u',
-    cpu: (a, ai, as, b, bi, bs, y, yi, n) => { for (let i = 0; i < n; i++, ai += as, bi += bs) y[yi + i] = a[ai] && b[bi] ? 1 : 0; } },
-  logicalOr: { kind: 'binary', name: 'logicalOr', wgsl: 'a != 0u || b != 0u',
-    cpu: (a, ai, as, b, bi, bs, y, yi, n) => { for (let i = 0; i < n; i++, ai += as, bi += bs) y[yi + i] = a[ai] || b[bi] ? 1 : 0; } },
-} satisfies Record<string, BinaryDef>;
+    },
+    check: { examples: [...binaryExamples((a, b) => minimum(a, b), real(), real(), { ints: true }),
+      { note: 'NaN and ties', inputs: [values([1, NaN, 2, NaN, 0, -0, 3]), values([NaN, 1, 2, NaN, -0, 0, -3])], call: (a, b) => minimum(a, b), grad: false }] } },
+  eq: { kind: 'binary', name: 'eq', check: { examples: compareExamples((a, b) => eq(a, b)) } },
+  ne: { kind: 'binary', name: 'ne', check: { examples: compareExamples((a, b) => ne(a, b)) } },
+  lt: { kind: 'binary', name: 'lt', check: { examples: compareExamples((a, b) => lt(a, b)) } },
+  le: { kind: 'binary', name: 'le', check: { examples: compareExamples((a, b) => le(a, b)) } },
+  gt: { kind: 'binary', name: 'gt', check: { examples: compareExamples((a, b) => gt(a, b)) } },
+  ge: { kind: 'binary', name: 'ge', check: { examples: compareExamples((a, b) => ge(a, b)) } },
+  logicalAnd: { kind: 'binary', name: 'logicalAnd',
+    check: { examples: [{ inputs: [bools([4, 1]), bools([5])], call: (a, b) => logicalAnd(a, b) }, { note: 'from numbers', inputs: [values([0, 1.5, NaN, -2]), ints([3, 1], 0, 2)], call: (a, b) => logicalAnd(a, b) }] } },
+  logicalOr: { kind: 'binary', name: 'logicalOr',
+    check: { examples: [{ inputs: [bools([4, 1]), bools([5])], call: (a, b) => logicalOr(a, b) }, { note: 'from numbers', inputs: [values([0, 1.5, NaN, -2]), ints([3, 1], 0, 2)], call: (a, b) => logicalOr(a, b) }] } },
+} satisfies Record<string, OpDef>;
+
+/** Comparisons: NaN, -0 and infinities against a column, equal integers, and bools. */
+function compareExamples(f: (a: Tensor, b: Tensor) => Tensor): Example[] {
+  return [
+    { inputs: [values([1, 2, NaN, 3, -0, Infinity]), values([1, NaN, 0], 'float', [3, 1])], call: f },
+    { note: 'int32 with ties', inputs: [ints([10], 0, 3), ints([10], 0, 3)], call: f },
+    { note: 'bool', inputs: [bools([2]), bools([3, 1])], call: f },
+    { note: 'dense', inputs: [normal([64, 64]), normal([64])], call: f },
+  ];
+}
 
 type Mode = 'arith' | 'float' | 'compare' | 'logical';
 
@@ -280,7 +315,7 @@ export function resultType(a: TensorLike, b: TensorLike): DType {
   return Number.isInteger(a) && Number.isInteger(b) ? 'int32' : 'float32';
 }
 
-function binary(def: BinaryDef, mode: Mode) {
+function binary(def: OpDef, mode: Mode) {
   return (a: TensorLike, b: TensorLike): Tensor => {
     const device = deviceOf(def.name, a, b);
     let dtype: DType = mode === 'logical' ? 'bool' : resultType(a, b);
@@ -317,24 +352,19 @@ export const logicalAnd = binary(BINARY.logicalAnd, 'logical');
 export const logicalOr = binary(BINARY.logicalOr, 'logical');
 
 // ---------------------------------------------------------------- where (ternary)
-export const WHERE: KernelDef = {
-  kind: 'kernel', name: 'where', wgsl: 'select(b, a, c != 0u)',
-  cpu: ([c, a, b]: View[], out: View) => {
-    const y = out.storage.data as TypedArray;
-    const cd = c.storage.data as TypedArray, ad = a.storage.data as TypedArray, bd = b.storage.data as TypedArray;
-    const s = [c, a, b].map((v) => broadcastStrides(v.shape, v.strides, out.shape));
-    forEachRow(out.shape, s, [c.offset, a.offset, b.offset], (o, n, st, row) => {
-      let ci = o[0], ai = o[1], bi = o[2];
-      const cs = st[0], as = st[1], bs = st[2], yi = row * n;
-      for (let i = 0; i < n; i++, ci += cs, ai += as, bi += bs) y[yi + i] = cd[ci] ? ad[ai] : bd[bi];
-    });
-  },
+export const WHERE = {
+  kind: 'ternary', name: 'where',
   grad: (dy, { inputs: [c, a, b] }) => [
     null,
     a.requiresGrad ? sumTo(where(c, dy, 0), a.shape) : null,
     b.requiresGrad ? sumTo(where(c, 0, dy), b.shape) : null,
   ],
-};
+  check: { examples: [
+    { note: 'broadcast', inputs: [bools([3, 1]), normal([1, 4]), normal([3, 4])], call: (c, a, b) => where(c, a, b) },
+    { note: 'int32 and a scalar', inputs: [bools([3]), ints([3], 0, 9)], call: (c, a) => where(c, a, 7), grad: false },
+    { note: 'maskedFill with -inf', inputs: [normal([5, 5]), bools([5, 5])], call: (x, m) => maskedFill(x, m, -Infinity), grad: false },
+  ] },
+} satisfies OpDef;
 
 /** where(cond, a, b): a where cond is true, else b; broadcasts all three. */
 export function where(cond: Tensor, a: TensorLike, b: TensorLike): Tensor {

@@ -1,8 +1,8 @@
-// The op table's public functions, gathered; ops/index.ts also fills the dispatch object that
-// Tensor methods call through.
-import { O } from '../dispatch.js';
+// The op table's public functions, gathered; importing this also installs the Tensor methods.
 import { backward, grad, valueAndGrad, noGrad, customOp } from '../engine.js';
+import './methods.js';
 
+export type { TensorMethods } from './methods.js';
 export * from './elementwise.js';
 export * from './reduce.js';
 export * from './shape.js';
@@ -11,13 +11,3 @@ export * from './indexing.js';
 export * from './creation.js';
 export * from './nn.js';
 export { backward, grad, valueAndGrad, noGrad, customOp };
-
-import * as elementwise from './elementwise.js';
-import * as reduce from './reduce.js';
-import * as shape from './shape.js';
-import * as mm from './matmul.js';
-import * as indexing from './indexing.js';
-import * as creation from './creation.js';
-import * as nn from './nn.js';
-
-Object.assign(O, elementwise, reduce, shape, mm, indexing, creation, nn, { backward, grad, valueAndGrad, noGrad, customOp });

@@ -1,16 +1,11 @@
 // Indexing: gather and scatterAdd are the primitives (each other's adjoint); indexSelect,
 // embedding, oneHot, sort and topk are built from them and from argsort.
 import { Tensor } from '../tensor.js';
-import type { KernelDef } from '../opdef.js';
-import type { View } from '../backend.js';
-import type { TypedArray } from '../dtype.js';
-import { fmt, normDim, sizeOf } from '../shape.js';
-import { forEachRow } from '../cpu/strided.js';
-import { cpuBackend } from '../cpu/backend.js';
+import type { OpDef } from '../opdef.js';
+import { ints, normal, values } from '../opdef.js';
+import { fmt, normDim } from '../shape.js';
 import { deviceOf, runOp, scoped } from './core.js';
-import { cast, contiguous } from './elementwise.js';
-import { expand, reshape, slice, unsqueeze } from './shape.js';
-import { arange } from './creation.js';
+import { arange, zeros } from './creation.js';
 
 function checkIndex(op: string, x: Tensor, dim: number, index: Tensor, other?: Tensor): number {
   deviceOf(op, x, index, ...(other ? [other] : []));
@@ -23,52 +18,36 @@ function checkIndex(op: string, x: Tensor, dim: number, index: Tensor, other?: T
   return d;
 }
 
-function outOfRange(op: string, v: number, n: number, dim: number): Error {
-  return new Error(`${op}: index ${v} is out of range for dim ${dim} of size ${n}`);
-}
-
-export const GATHER: KernelDef<{ dim: number }> = {
+export const GATHER = {
   kind: 'kernel', name: 'gather',
-  cpu: ([x, index]: View[], out: View, { dim }) => {
-    const xd = x.storage.data as TypedArray, id = index.storage.data as Int32Array, y = out.storage.data as TypedArray;
-    const n = x.shape[dim], xsd = x.strides[dim];
-    // x's strides with the gathered dim zeroed: the index supplies that coordinate.
-    const xs = x.strides.map((s, i) => (i === dim ? 0 : s));
-    forEachRow(index.shape, [index.strides, xs], [index.offset, x.offset], (o, len, s, row) => {
-      let ii = o[0], xi = o[1];
-      for (let k = 0; k < len; k++, ii += s[0], xi += s[1]) {
-        const v = id[ii];
-        if (v < 0 || v >= n) throw outOfRange('gather', v, n, dim);
-        y[row * len + k] = xd[xi + v * xsd];
-      }
-    });
-  },
   grad: (dy, { inputs: [x, index], attrs: { dim } }) => [scatterAdd(zerosOf(x), dim, index, dy), null],
-};
+  check: { examples: [
+    { inputs: [normal([2, 3]), values([0, 0, 2, 1, 0, 1], 'int32', [2, 3])], call: (x, i) => gather(x, 1, i) },
+    { note: 'both dims, indexSelect, embedding', inputs: [normal([6, 7]), ints([6, 3], 0, 7), ints([4, 7], 0, 6), ints([2, 3], 0, 6)],
+      call: (x, i, j, k) => [gather(x, 1, i), gather(x, 0, j), indexSelect(x, 0, k.reshape([-1])), embedding(k, x)] },
+    { note: 'strided input and index', inputs: [normal([7, 6]), ints([6, 3], 0, 7)], call: (x, i) => gather(x.transpose(), 1, i.transpose()) },
+  ] },
+} satisfies OpDef<{ dim: number }>;
 
-export const SCATTER_ADD: KernelDef<{ dim: number }> = {
+export const SCATTER_ADD = {
   kind: 'kernel', name: 'scatterAdd',
-  cpu: ([x, index, src]: View[], out: View, { dim }) => {
-    const y = out.storage.data as TypedArray;
-    y.set(cpuBackend.readSync(x));
-    const id = index.storage.data as Int32Array, sd = src.storage.data as TypedArray;
-    const n = out.shape[dim], ysd = out.strides[dim];
-    const ys = out.strides.map((s, i) => (i === dim ? 0 : s));
-    // Sequential in index order: deterministic.
-    forEachRow(index.shape, [index.strides, src.strides, ys], [index.offset, src.offset, 0], (o, len, s) => {
-      let ii = o[0], si = o[1], yi = o[2];
-      for (let k = 0; k < len; k++, ii += s[0], si += s[1], yi += s[2]) {
-        const v = id[ii];
-        if (v < 0 || v >= n) throw outOfRange('scatterAdd', v, n, dim);
-        y[yi + v * ysd] += sd[si];
-      }
-    });
+  // src elements beyond the index's extent are not used: their gradient is 0 (padded at the ends).
+  grad: (dy, { inputs: [, index, src], attrs: { dim } }) => {
+    if (!src.requiresGrad) return [dy, null, null];
+    const g = gather(dy, dim, index);
+    const pads = src.shape.flatMap((_, i) => [0, src.shape[src.rank - 1 - i] - index.shape[src.rank - 1 - i]]);
+    return [dy, null, pads.some((p) => p > 0) ? g.pad(pads) : g];
   },
-  grad: (dy, { inputs: [, index, src], attrs: { dim } }) => [dy, null, src.requiresGrad ? gather(dy, dim, index) : null],
-};
+  check: { examples: [
+    { note: 'with duplicates', inputs: [normal([5, 4]), ints([9, 4], 0, 5), normal([9, 4])], call: (x, i, s) => scatterAdd(x, 0, i, s) },
+    { note: 'dim 1, src larger than index', inputs: [normal([5, 4]), ints([3, 6], 0, 4), normal([5, 6])], call: (x, i, s) => scatterAdd(x, 1, i, s) },
+    { note: 'int32', inputs: [ints([6], 0, 9), ints([20], 0, 6), ints([20], -5, 5)], call: (x, i, s) => scatterAdd(x, 0, i, s), grad: false },
+  ] },
+} satisfies OpDef<{ dim: number }>;
 
+// Not x.mul(0): that is NaN where x is ±inf or NaN.
 function zerosOf(x: Tensor): Tensor {
-  return x.mul(0);
+  return zeros(x.shape, { dtype: x.dtype, device: x.device });
 }
 
 /** out[i][j] = x[index[i][j]][j] (for dim 0), and so on: torch.gather. */
@@ -82,7 +61,7 @@ export function scatterAdd(x: Tensor, dim: number, index: Tensor, src: Tensor): 
   const d = checkIndex('scatterAdd', x, dim, index, src);
   if (src.rank !== index.rank || index.shape.some((s, i) => s > src.shape[i]))
     throw new Error(`scatterAdd: src ${fmt(src.shape)} must cover index ${fmt(index.shape)}`);
-  const s = src.dtype === x.dtype ? src : cast(src, x.dtype);
+  const s = src.dtype === x.dtype ? src : src.cast(x.dtype);
   return runOp(SCATTER_ADD, [x, index, s], x.shape, x.dtype, { dim: d });
 }
 
@@ -93,50 +72,36 @@ export const indexSelect = scoped(function indexSelect(x: Tensor, dim: number, i
   const shape = [...x.shape];
   shape[d] = index.shape[0];
   const view = x.shape.map((_, i) => (i === d ? index.shape[0] : 1));
-  return gather(x, d, contiguous(expand(reshape(index, view), shape)));
+  return gather(x, d, index.reshape(view).expand(shape).contiguous());
 });
 
 /** Rows of `weight` [V, D] picked by integer ids of any shape: [...ids.shape, D]. */
 export const embedding = scoped(function embedding(ids: Tensor, weight: Tensor): Tensor {
   if (weight.rank !== 2) throw new Error(`embedding: weight must be [numEmbeddings, dim], got ${fmt(weight.shape)}`);
-  const flat = reshape(ids.dtype === 'int32' ? ids : cast(ids, 'int32'), [-1]);
-  return reshape(indexSelect(weight, 0, flat), [...ids.shape, weight.shape[1]]);
+  const flat = (ids.dtype === 'int32' ? ids : ids.cast('int32')).reshape([-1]);
+  return indexSelect(weight, 0, flat).reshape([...ids.shape, weight.shape[1]]);
 });
 
 /** One-hot encoding along a new last dim (int32 by default). */
 export const oneHot = scoped(function oneHot(ids: Tensor, numClasses: number, opts: { dtype?: 'int32' | 'float32' | 'float64' } = {}): Tensor {
   if (ids.dtype !== 'int32') throw new Error(`oneHot: ids must be int32, got ${ids.dtype}`);
-  if (ids.device === 'cpu' && ids.size > 0) {
+  if (ids.storage.backend.readSync && ids.size > 0) {
     const d = ids.dataSync();
     for (const v of d) if (v < 0 || v >= numClasses) throw new Error(`oneHot: class ${v} is out of range for ${numClasses} classes`);
   }
-  const m = unsqueeze(ids, -1).eq(arange(numClasses, { device: ids.device }));
-  return cast(m, opts.dtype ?? 'int32');
+  const m = ids.unsqueeze(-1).eq(arange(numClasses, { device: ids.device }));
+  return m.cast(opts.dtype ?? 'int32');
 });
 
 // ---------------------------------------------------------------- sorting
-export const ARGSORT: KernelDef<{ dim: number; descending: boolean }> = {
+/** Indices that sort x along dim; NaN sorts as the largest value; ties keep index order (stable). */
+export const ARGSORT: OpDef<{ dim: number; descending: boolean }> = {
   kind: 'kernel', name: 'argsort',
-  cpu: ([x]: View[], out: View, { dim, descending }) => {
-    const xd = cpuBackend.readSync(x);
-    const y = out.storage.data as Int32Array;
-    const n = x.shape[dim], inner = sizeOf(x.shape.slice(dim + 1)), outer = sizeOf(x.shape.slice(0, dim));
-    const idx = new Array<number>(n);
-    const vals = new Float64Array(n);
-    // NaN sorts as the largest value; ties keep index order (a stable sort).
-    const key = (v: number) => (v !== v ? Infinity : v);
-    for (let o = 0; o < outer; o++)
-      for (let j = 0; j < inner; j++) {
-        const base = o * n * inner + j;
-        for (let k = 0; k < n; k++) { idx[k] = k; vals[k] = xd[base + k * inner]; }
-        idx.sort((p, q) => {
-          const a = key(vals[p]), b = key(vals[q]);
-          const c = a === b ? (vals[p] !== vals[p] ? 1 : 0) - (vals[q] !== vals[q] ? 1 : 0) : a < b ? -1 : 1;
-          return (descending ? -c : c) || p - q;
-        });
-        for (let k = 0; k < n; k++) y[base + k * inner] = idx[k];
-      }
-  },
+  check: { examples: [
+    { note: 'ties', inputs: [ints([4, 25], 0, 6)], call: (x) => { const f = x.float(); return [argsort(f, -1), argsort(f, 0, true), sort(f, 1, true).values, topk(f, 3).indices, topk(f, 3, 0, false).values]; } },
+    { note: 'NaN, -0, strided', inputs: [values([3, NaN, -0, 0, -Infinity, NaN, 1]), normal([6, 5])], call: (x, y) => [argsort(x), argsort(x, 0, true), argsort(y.transpose(), 1)] },
+    { note: 'sort and topk values (differentiable through gather)', inputs: [normal([3, 4])], call: (x) => [sort(x, 1).values, topk(x, 2, 0).values] },
+  ] },
 };
 
 export const argsort = scoped(function argsort(x: Tensor, dim = -1, descending = false): Tensor {
@@ -152,6 +117,6 @@ export const sort = scoped(function sort(x: Tensor, dim = -1, descending = false
 export const topk = scoped(function topk(x: Tensor, k: number, dim = -1, largest = true): { values: Tensor; indices: Tensor } {
   const d = normDim('topk', dim, x.rank);
   if (!Number.isInteger(k) || k < 0 || k > x.shape[d]) throw new Error(`topk: k=${k} is out of range for dim ${dim} of size ${x.shape[d]}`);
-  const indices = contiguous(slice(argsort(x, d, largest), d, 0, k));
+  const indices = argsort(x, d, largest).slice(d, 0, k).contiguous();
   return { values: gather(x, d, indices), indices };
 });

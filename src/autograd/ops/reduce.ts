@@ -1,66 +1,67 @@
 // Reductions. The driver permutes the reduced dims to the end (a free view) so every kernel
-// reduces contiguous rows; CPU rows use four accumulators in a fixed order (deterministic).
+// reduces contiguous rows of `n` elements (attrs.n); the CPU's rows use four accumulators in a
+// fixed order (deterministic).
 import { Tensor, type Dims } from '../tensor.js';
-import type { KernelDef, ReduceDef } from '../opdef.js';
-import type { View } from '../backend.js';
-import type { DType, TypedArray } from '../dtype.js';
-import { fmt, normDim, normDims, shapesEqual, sizeOf } from '../shape.js';
-import { cpuBackend } from '../cpu/backend.js';
+import type { Example, OpDef } from '../opdef.js';
+import { bools, ints, normal, uniform, values } from '../opdef.js';
+import type { DType } from '../dtype.js';
+import { fmt, normDim, normDims, sizeOf } from '../shape.js';
 import { runOp, scoped } from './core.js';
-import { cast, where } from './elementwise.js';
-import { expand, flip, reshape } from './shape.js';
 import { noGrad } from '../engine.js';
 
-export const REDUCE = {
-  sum: { kind: 'reduce', name: 'sum', wgsl: { init: '0.0', step: 'acc + v' },
-    cpu: (x, off, n) => {
-      let s0 = 0, s1 = 0, s2 = 0, s3 = 0, i = 0;
-      for (; i + 3 < n; i += 4) { s0 += x[off + i]; s1 += x[off + i + 1]; s2 += x[off + i + 2]; s3 += x[off + i + 3]; }
-      for (; i < n; i++) s0 += x[off + i];
-      return (s0 + s1) + (s2 + s3);
-    },
-    grad: (dy, { inputs: [x], attrs }) => [expand(reshape(dy, attrs.keepShape), x.shape)] },
-  prod: { kind: 'reduce', name: 'prod', wgsl: { init: '1.0', step: 'acc * v' },
-    cpu: (x, off, n) => { let p = 1; for (let i = 0; i < n; i++) p *= x[off + i]; return p; },
-    // d prod / d x_i = prod / x_i (undefined where x_i = 0, as documented).
-    grad: (dy, { inputs: [x], out, attrs }) => [reshape(dy, attrs.keepShape).mul(reshape(out, attrs.keepShape)).div(x)] },
-  max: { kind: 'reduce', name: 'max', wgsl: { init: '-inf', step: 'select(acc, v, v > acc || pg_isnan(v))' },
-    cpu: (x, off, n) => { let m = -Infinity; for (let i = 0; i < n; i++) { const v = x[off + i]; if (v > m || v !== v) m = v; } return m; },
-    grad: extremumGrad },
-  min: { kind: 'reduce', name: 'min', wgsl: { init: 'inf', step: 'select(acc, v, v < acc || pg_isnan(v))' },
-    cpu: (x, off, n) => { let m = Infinity; for (let i = 0; i < n; i++) { const v = x[off + i]; if (v < m || v !== v) m = v; } return m; },
-    grad: extremumGrad },
-  // First index of the maximum (NaN counts as the maximum, as in PyTorch).
-  argmax: { kind: 'reduce', name: 'argmax', wgsl: { init: '-inf', step: 'v > acc || pg_isnan(v)', index: true },
-    cpu: (x, off, n) => {
-      let m = x[off], k = 0;
-      if (m !== m) return 0;
-      for (let i = 1; i < n; i++) { const v = x[off + i]; if (v > m || v !== v) { m = v; k = i; if (v !== v) break; } }
-      return k;
-    } },
-  argmin: { kind: 'reduce', name: 'argmin', wgsl: { init: 'inf', step: 'v < acc || pg_isnan(v)', index: true },
-    cpu: (x, off, n) => {
-      let m = x[off], k = 0;
-      if (m !== m) return 0;
-      for (let i = 1; i < n; i++) { const v = x[off + i]; if (v < m || v !== v) { m = v; k = i; if (v !== v) break; } }
-      return k;
-    } },
-} satisfies Record<string, ReduceDef>;
+export { sumTo } from './core.js';
 
-/** Gradient of max/min over dims: split evenly among the tied extrema (like torch.amax). */
-function extremumGrad(dy: Tensor, { inputs: [x], out, attrs }: { inputs: Tensor[]; out: Tensor; attrs: ReduceAttrs }) {
-  const mask = noGrad(() => cast(x.eq(reshape(out, attrs.keepShape)), x.dtype));
-  const count = noGrad(() => mask.sum(attrs.dims, true));
-  return [mask.div(count).mul(reshape(dy, attrs.keepShape))];
-}
-
-interface ReduceAttrs {
+export interface ReduceAttrs {
   n: number;
   dims: number[];
   keepShape: number[];
 }
 
-function reduce(def: ReduceDef<ReduceAttrs>, x: Tensor, dim: Dims | undefined, keepdim: boolean, outDtype?: DType): Tensor {
+/** Over everything, one dim, a kept dim, two dims, and a transposed input; plus a long row. */
+function reduceExamples(f: (x: Tensor, dim?: Dims, keepdim?: boolean) => Tensor, lo = 0.5, hi = 1.5): Example[] {
+  return [
+    { note: 'over dims', inputs: [uniform([2, 3, 4], lo, hi)], call: (x) => [f(x), f(x, 1), f(x, -1, true), f(x, [0, 2]), f(x, [-1, -3], true)] },
+    { note: 'transposed input', inputs: [uniform([3, 4], lo, hi)], call: (x) => f(x.transpose(0, 1), 0) },
+    { note: 'long rows', inputs: [uniform([3, 700], lo, hi)], call: (x) => [f(x, 1), f(x, 0)], grad: false },
+  ];
+}
+
+/** Ties, NaN, infinities and int32 rows for max/min/argmax/argmin. */
+const extremeExample: Example = {
+  note: 'ties, NaN, -inf, int32',
+  inputs: [values([1, 3, 3, 0, NaN, 1, NaN, 5, 2, 2, 2, 2, -Infinity, -Infinity, -Infinity, -Infinity], 'float', [4, 4]), ints([8, 50], -100, 100)],
+  call: (x, i) => [argmax(x, 1), argmin(x, 1), max(x, 1), min(x, 1), max(i, 0), min(i), argmax(i, 1), argmin(i, 0)],
+  grad: false,
+};
+
+export const REDUCE = {
+  sum: { kind: 'reduce', name: 'sum',
+    grad: (dy, { inputs: [x], attrs }) => [dy.reshape(attrs.keepShape).expand(x.shape)],
+    check: { tol: { rel: 1e-5 }, examples: [...reduceExamples((x, d, k) => sum(x, d, k), -1, 1),
+      { note: 'int32, bool and an empty dim', inputs: [ints([8, 50], -100, 100), bools([8, 50]), normal([3, 0])], call: (i, b, e) => [sum(i, 1), sum(b, 1), sum(e, 1)], grad: false }] } },
+  prod: { kind: 'reduce', name: 'prod',
+    // d prod / d x_i = prod / x_i (undefined where x_i = 0, as documented).
+    grad: (dy, { inputs: [x], out, attrs }) => [dy.reshape(attrs.keepShape).mul(out.reshape(attrs.keepShape)).div(x)],
+    check: { tol: { rel: 1e-5 }, examples: reduceExamples((x, d, k) => prod(x, d, k), 0.9, 1.1) } },
+  max: { kind: 'reduce', name: 'max', grad: extremumGrad,
+    check: { examples: [...reduceExamples((x, d, k) => max(x, d, k), -1, 1), extremeExample] } },
+  min: { kind: 'reduce', name: 'min', grad: extremumGrad,
+    check: { examples: [...reduceExamples((x, d, k) => min(x, d, k), -1, 1), extremeExample] } },
+  // First index of the maximum (NaN counts as the maximum, as in PyTorch).
+  argmax: { kind: 'reduce', name: 'argmax',
+    check: { examples: [{ inputs: [normal([9, 300])], call: (x) => [argmax(x, 1), argmax(x, 0), argmax(x), argmax(x.transpose(), -1, true)] }, extremeExample] } },
+  argmin: { kind: 'reduce', name: 'argmin',
+    check: { examples: [{ inputs: [normal([9, 300])], call: (x) => [argmin(x, 1), argmin(x, 0), argmin(x), argmin(x.transpose(), -1, true)] }, extremeExample] } },
+} satisfies Record<string, OpDef<ReduceAttrs>>;
+
+/** Gradient of max/min over dims: split evenly among the tied extrema (like torch.amax). */
+function extremumGrad(dy: Tensor, { inputs: [x], out, attrs }: { inputs: Tensor[]; out: Tensor; attrs: ReduceAttrs }) {
+  const mask = noGrad(() => x.eq(out.reshape(attrs.keepShape)).cast(x.dtype));
+  const count = noGrad(() => mask.sum(attrs.dims, true));
+  return [mask.div(count).mul(dy.reshape(attrs.keepShape))];
+}
+
+function reduce(def: OpDef<ReduceAttrs>, x: Tensor, dim: Dims | undefined, keepdim: boolean, outDtype?: DType): Tensor {
   x.assertAlive(def.name);
   const dims = normDims(def.name, dim, x.rank);
   const keepShape = x.shape.map((d, i) => (dims.includes(i) ? 1 : d));
@@ -75,7 +76,7 @@ function reduce(def: ReduceDef<ReduceAttrs>, x: Tensor, dim: Dims | undefined, k
   // Bool rows are summed as 0/1 into an int32 result.
   const dtype = outDtype ?? (x.dtype === 'bool' ? 'int32' : x.dtype);
   try {
-    return runOp(def, [xp], outShape, dtype, { n, dims, keepShape }, [x]);
+    return runOp(def, [xp], outShape, dtype, { n, dims, keepShape }, { gradInputs: [x] });
   } finally {
     xp.dispose();
   }
@@ -94,11 +95,11 @@ export function min(x: Tensor, dim?: Dims, keepdim = false): Tensor {
   return reduce(REDUCE.min, x, dim, keepdim, x.dtype);
 }
 export function argmax(x: Tensor, dim?: number, keepdim = false): Tensor {
-  if (dim === undefined) return reduce(REDUCE.argmax, reshape(x, [-1]), 0, false, 'int32');
+  if (dim === undefined) return reduce(REDUCE.argmax, x.reshape([-1]), 0, false, 'int32');
   return reduce(REDUCE.argmax, x, normDim('argmax', dim, x.rank), keepdim, 'int32');
 }
 export function argmin(x: Tensor, dim?: number, keepdim = false): Tensor {
-  if (dim === undefined) return reduce(REDUCE.argmin, reshape(x, [-1]), 0, false, 'int32');
+  if (dim === undefined) return reduce(REDUCE.argmin, x.reshape([-1]), 0, false, 'int32');
   return reduce(REDUCE.argmin, x, normDim('argmin', dim, x.rank), keepdim, 'int32');
 }
 
@@ -107,7 +108,7 @@ function countOf(x: Tensor, dim?: Dims): number {
 }
 
 export const mean = scoped(function mean(x: Tensor, dim?: Dims, keepdim = false): Tensor {
-  const s = sum(x.dtype === 'int32' || x.dtype === 'bool' ? cast(x, 'float32') : x, dim, keepdim);
+  const s = sum(x.dtype === 'int32' || x.dtype === 'bool' ? x.cast('float32') : x, dim, keepdim);
   return s.div(countOf(x, dim));
 });
 
@@ -126,43 +127,24 @@ export const std = scoped(function std(x: Tensor, dim?: Dims, opts: { keepdim?: 
 export const logsumexp = scoped(function logsumexp(x: Tensor, dim?: Dims, keepdim = false): Tensor {
   const m = noGrad(() => {
     const mx = max(x, dim, true);
-    return where(mx.eq(-Infinity).logicalOr(mx.eq(Infinity)), 0, mx);
+    return mx.maskedFill(mx.eq(-Infinity).logicalOr(mx.eq(Infinity)), 0);
   });
   const s = sum(x.sub(m).exp(), dim, true).log().add(m);
-  return keepdim ? s : reshape(s, x.shape.filter((_, i) => !normDims('logsumexp', dim, x.rank).includes(i)));
+  return keepdim ? s : s.reshape(x.shape.filter((_, i) => !normDims('logsumexp', dim, x.rank).includes(i)));
 });
 
-/** Sums a broadcast gradient back down to `shape` (the adjoint of broadcasting). */
-export function sumTo(g: Tensor, shape: readonly number[]): Tensor {
-  if (shapesEqual(g.shape, shape)) return g;
-  const lead = g.rank - shape.length;
-  const dims: number[] = [];
-  for (let i = 0; i < g.rank; i++) if (i < lead || (shape[i - lead] === 1 && g.shape[i] !== 1)) dims.push(i);
-  const s = dims.length ? sum(g, dims, true) : g;
-  return reshape(s, shape);
-}
-
 // ---------------------------------------------------------------- cumsum
-export const CUMSUM: KernelDef<{ dim: number }> = {
+export const CUMSUM = {
   kind: 'kernel', name: 'cumsum',
-  cpu: ([x]: View[], out: View, { dim }) => {
-    const xd = cpuBackend.readSync(x);
-    const y = out.storage.data as TypedArray;
-    const n = x.shape[dim];
-    const inner = sizeOf(x.shape.slice(dim + 1));
-    const outer = sizeOf(x.shape.slice(0, dim));
-    for (let o = 0; o < outer; o++)
-      for (let j = 0; j < inner; j++) {
-        let acc = 0;
-        for (let k = 0, idx = o * n * inner + j; k < n; k++, idx += inner) y[idx] = acc += xd[idx];
-      }
-  },
-  grad: (dy, { attrs: { dim } }) => [flip(cumsum(flip(dy, dim), dim), dim)],
-};
+  grad: (dy, { attrs: { dim } }) => [cumsum(dy.flip(dim), dim).flip(dim)],
+  check: { tol: { rel: 1e-5 }, examples: [
+    { inputs: [normal([5, 20, 3])], call: (x) => [cumsum(x, 1), cumsum(x, -1), cumsum(x.transpose(0, 1), 0)] },
+    { note: 'int32 and bool', inputs: [ints([4, 30], -9, 9), bools([30])], call: (i, b) => [cumsum(i, 1), cumsum(b, 0)], grad: false },
+  ] },
+} satisfies OpDef<{ dim: number }>;
 
 export function cumsum(x: Tensor, dim: number): Tensor {
   const d = normDim('cumsum', dim, x.rank);
-  const xs = x.dtype === 'bool' ? cast(x, 'int32') : x;
+  const xs = x.dtype === 'bool' ? x.cast('int32') : x;
   return runOp(CUMSUM, [xs], x.shape, xs.dtype, { dim: d });
 }
-

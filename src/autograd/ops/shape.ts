@@ -1,30 +1,23 @@
 // Shape ops. Most are views: new shape/strides/offset over the same storage, no kernel, only a
-// gradient rule. pad/cat (and slice's adjoint, `place`) are kernels.
+// gradient rule (views are not table entries). pad/cat (and slice's adjoint, `place`) are kernels.
 import { Tensor, type Dims } from '../tensor.js';
-import type { GradRule, KernelDef } from '../opdef.js';
-import type { View } from '../backend.js';
-import type { TypedArray } from '../dtype.js';
+import type { GradRule, OpDef } from '../opdef.js';
+import { ints, normal } from '../opdef.js';
 import { contiguousStrides, fmt, inferShape, isContiguous, normDim, normDims, sizeOf } from '../shape.js';
-import { record } from '../engine.js';
-import { forEachRow } from '../cpu/strided.js';
-import { deviceOf, runOp, scoped } from './core.js';
-import { contiguous, cast } from './elementwise.js';
-import { sumTo } from './reduce.js';
+import { identity, record } from '../engine.js';
+import { deviceOf, runOp, scoped, sumTo } from './core.js';
 import { promote } from '../dtype.js';
+
+export { identity };
 
 function makeView<A>(name: string, x: Tensor, shape: readonly number[], strides: readonly number[], offset: number, grad: GradRule<A>, attrs: A): Tensor {
   x.assertAlive(name);
   return record(name, grad, [x], new Tensor(x.storage, shape, strides, offset), attrs);
 }
 
-/** A differentiable alias of x (same storage, new graph node); used by grad() for nesting. */
-export function identity(x: Tensor): Tensor {
-  return makeView('identity', x, x.shape, x.strides, x.offset, (dy) => [dy], {});
-}
-
 export function reshape(x: Tensor, shape: readonly number[]): Tensor {
   const s = inferShape('reshape', x.shape, shape);
-  const c = isContiguous(x.shape, x.strides) ? x : contiguous(x);
+  const c = isContiguous(x.shape, x.strides) ? x : x.contiguous();
   return makeView('reshape', c, s, contiguousStrides(s), c.offset, (dy, { inputs: [i] }) => [reshape(dy, i.shape)], {});
 }
 
@@ -93,27 +86,15 @@ export function expand(x: Tensor, shape: readonly number[]): Tensor {
 
 // ---------------------------------------------------------------- slicing
 /** Places x into a `shape` tensor filled with `value`, at starts[d] + i*steps[d] along each dim. */
-export const PLACE: KernelDef<{ starts: number[]; steps: number[]; value: number }> = {
+export const PLACE = {
   kind: 'kernel', name: 'place',
-  cpu: ([x]: View[], out: View, { starts, steps, value }) => {
-    const y = out.storage.data as TypedArray;
-    y.fill(value);
-    const st = out.strides.map((s, d) => s * steps[d]);
-    const off = starts.reduce((acc, s0, d) => acc + s0 * out.strides[d], 0);
-    copyInto(x, y, st, off);
-  },
   grad: (dy, { inputs: [x], attrs: { starts, steps } }) => [stridedSlice(dy, starts, steps, x.shape)],
-};
-
-/** Copies view x into y, whose element x[i...] lives at yOff + sum(i_d * yStrides[d]). */
-function copyInto(x: View, y: TypedArray, yStrides: readonly number[], yOff: number): void {
-  const xd = x.storage.data as TypedArray;
-  forEachRow(x.shape, [x.strides, yStrides], [x.offset, yOff], (o, n, s) => {
-    let xi = o[0], yi = o[1];
-    const xs = s[0], ys = s[1];
-    for (let i = 0; i < n; i++, xi += xs, yi += ys) y[yi] = xd[xi];
-  });
-}
+  check: { examples: [
+    { note: 'pad', inputs: [normal([2, 3, 4])], call: (x) => [pad(x, [1, 2]), pad(x, [0, 1, 2, 0], -1.5)] },
+    { note: 'pad a transposed view, every dim', inputs: [normal([3, 2])], call: (x) => pad(x.transpose(), [1, 0, 2, 1], 3) },
+    { note: 'int32', inputs: [ints([3], 0, 5)], call: (x) => pad(x, [2, 2], 9), grad: false },
+  ] },
+} satisfies OpDef<{ starts: number[]; steps: number[]; value: number }>;
 
 function stridedSlice(x: Tensor, starts: number[], steps: number[], sizes: readonly number[]): Tensor {
   const offset = x.offset + starts.reduce((acc, s, d) => acc + s * x.strides[d], 0);
@@ -221,21 +202,18 @@ export function pad(x: Tensor, pads: readonly number[], value = 0): Tensor {
 }
 
 // ---------------------------------------------------------------- cat / stack
-export const CAT: KernelDef<{ dim: number }> = {
+export const CAT = {
   kind: 'kernel', name: 'cat',
-  cpu: (xs: View[], out: View, { dim }) => {
-    const y = out.storage.data as TypedArray;
-    let at = 0;
-    for (const x of xs) {
-      copyInto(x, y, out.strides, at * out.strides[dim]);
-      at += x.shape[dim];
-    }
-  },
   grad: (dy, { inputs, attrs: { dim } }) => {
     let s = 0;
     return inputs.map((x) => slice(dy, dim, s, (s += x.shape[dim])));
   },
-};
+  check: { examples: [
+    { inputs: [normal([2, 3]), normal([2, 2])], call: (a, b) => [cat([a, b], 1), cat([a, a.neg()], -2)] },
+    { note: 'stack', inputs: [normal([2, 3]), normal([2, 3])], call: (a, b) => stack([a, b, a], 1) },
+    { note: 'mixed dtypes, bool', inputs: [ints([2, 3], 0, 9), normal([2, 5])], call: (a, b) => [cat([a, b], 1), cat([a.gt(4), a.lt(2)])], grad: false },
+  ] },
+} satisfies OpDef<{ dim: number }>;
 
 export function cat(xs: Tensor[], dim = 0): Tensor {
   if (xs.length === 0) throw new Error('cat: expected at least one tensor');
@@ -246,7 +224,7 @@ export function cat(xs: Tensor[], dim = 0): Tensor {
     if (x.rank !== r || x.shape.some((s, i) => i !== d && s !== xs[0].shape[i]))
       throw new Error(`cat: shapes ${xs.map((t) => fmt(t.shape)).join(', ')} differ outside dim ${dim}`);
   const dtype = xs.map((x) => x.dtype).reduce(promote);
-  const ins = xs.map((x) => (x.dtype === dtype ? x : cast(x, dtype)));
+  const ins = xs.map((x) => (x.dtype === dtype ? x : x.cast(dtype)));
   const shape = [...xs[0].shape];
   shape[d] = xs.reduce((a, x) => a + x.shape[d], 0);
   return runOp(CAT, ins, shape, dtype, { dim: d });

@@ -1,8 +1,9 @@
 /// <reference types="@webgpu/types" />
 // The WebGPU backend: storages are pooled GPU buffers (one 4-byte word per element; bool as u32),
-// op-table entries run as WGSL kernels encoded into the batching queue, and readback is async.
-import type { Backend, Storage, View } from '../backend.js';
-import type { OpDef } from '../opdef.js';
+// op-table entries run as WGSL kernels (kernels/index.ts) encoded into the batching queue, and
+// readback is async.
+import type { Backend, Capabilities, Kernel, KernelTable, Storage, View } from '../backend.js';
+import type { RandomRequest } from '../random.js';
 import { arrayFor, type DType, type TypedArray } from '../dtype.js';
 import { contiguousStrides, isContiguous, sizeOf } from '../shape.js';
 import { ErrorSink, WebGPUError, type DeviceInfo } from './device.js';
@@ -11,10 +12,9 @@ import { Queue } from './queue.js';
 import { PipelineCache } from './pipelines.js';
 import { STATUS_NAMES, type Ctx } from './context.js';
 import { wtype, type Params } from './wgsl.js';
-import { binarySpec, copy, map, unarySpec, whereSpec } from './kernels/elementwise.js';
-import { reduce } from './kernels/reduce.js';
-import { KERNELS } from './kernels/index.js';
-import { randomFill, type RandomRequest } from './kernels/random.js';
+import { copy } from './kernels/elementwise.js';
+import { webgpuKernels } from './kernels/index.js';
+import { randomFill } from './kernels/random.js';
 
 export interface WebGPUStats {
   pool: PoolStats;
@@ -28,6 +28,13 @@ export interface WebGPUStats {
 
 export class WebGPUBackend implements Backend, Ctx {
   readonly device = 'webgpu' as const;
+  readonly caps: Capabilities = {
+    dtypes: ['float32', 'int32', 'bool'],
+    randomStreams: true, // random(): Philox on the GPU, the CPU's numbers
+    threads: 'none',
+    precision: ['fast'], // float32 sums in another order, WGSL math library: within each op's tolerance
+  };
+  readonly kernels: KernelTable;
   readonly errors = new ErrorSink();
   readonly queue: Queue;
   readonly pool: BufferPool;
@@ -41,6 +48,16 @@ export class WebGPUBackend implements Backend, Ctx {
     this.pool = new BufferPool(gpu, this.errors, (b) => this.queue.destroyLater(b));
     this.staging = new StagingPool(gpu);
     this.status = this.pool.acquire(16);
+    // Every kernel first surfaces errors the device reported since the last op (validation, loss).
+    const map = { ...webgpuKernels(this) } as Record<string, Kernel>;
+    for (const k of Object.keys(map)) {
+      const run = map[k];
+      map[k] = (inputs, out, attrs) => {
+        this.errors.throwIfAny();
+        run(inputs, out, attrs);
+      };
+    }
+    this.kernels = map;
     this.queue.clear(this.status, 0, 16);
     gpu.lost.then((info) => {
       this.errors.lost = `the device was lost (${info.reason}): ${info.message || 'no message'}`;
@@ -118,31 +135,6 @@ export class WebGPUBackend implements Backend, Ctx {
       throw new WebGPUError('index', `${op}: index ${st[1] | 0} is out of range for dim ${st[3]} of size ${st[2]}`);
     }
     return fromWords(v.dtype, words.subarray(0, n));
-  }
-
-  run(def: OpDef, inputs: View[], out: View, attrs: any): void {
-    this.errors.throwIfAny();
-    switch (def.kind) {
-      case 'unary':
-        map(this, unarySpec(def.name, def.wgsl, wtype(inputs[0].dtype), wtype(out.dtype)), inputs, out);
-        return;
-      case 'binary':
-        map(this, binarySpec(def.name, def.wgsl, wtype(inputs[0].dtype), wtype(out.dtype)), inputs, out);
-        return;
-      case 'reduce':
-        reduce(this, def, inputs[0], out, attrs);
-        return;
-      case 'kernel': {
-        if (def.name === 'where' && def.wgsl) {
-          map(this, whereSpec(def.wgsl), inputs, out);
-          return;
-        }
-        const k = KERNELS[def.name];
-        if (!k) throw new Error(`webgpu: op '${def.name}' has no WebGPU kernel yet; run it on the CPU (t.to('cpu'))`);
-        k(this, inputs, out, attrs);
-        return;
-      }
-    }
   }
 
   flush(): void {

@@ -6,7 +6,9 @@
 // `fn exp(x: f32)` replaces the builtin of that name in its module.
 //
 // The polynomials were fitted for papergrad (weighted minimax by Lawson iteration in float64
-// against 40-digit references, then rounded to float32); docs/webgpu.md has the measured errors.
+// against 40-digit references, then rounded to float32) and are shared with the CPU's library,
+// ../math.ts, which evaluates them in double; docs/webgpu.md has the measured errors.
+import { COS_C, ERF_P, ERF_R, EXP_Q, LN2_HI, LN2_LO, LOG_P, PIO2_F32, SIN_S, TANH_T } from '../math.js';
 
 /** A float32 value as a WGSL literal that denotes exactly that value. */
 function lit(x: number): string {
@@ -21,21 +23,8 @@ function horner(v: string, c: readonly number[]): string {
   return s;
 }
 
-// exp: e^r = 1 + r + r^2 Q(r) on |r| <= ln(2)/2.
-const EXP_Q = [0.5, 0.1666666716337204, 0.04166645556688309, 0.00833328440785408, 0.0013934543821960688, 0.00019908908871002495];
-// log: ln(1+f) = f - f^2/2 + f^3 P(f) on [sqrt(1/2)-1, sqrt(2)-1].
-const LOG_P = [0.3333333134651184, -0.2500082552433014, 0.20001235604286194, -0.1662314385175705, 0.14201368391513824, -0.13162003457546234, 0.1276542842388153, -0.07634387165307999];
-// sin(r) = r + r^3 S(r^2), cos(r) = 1 - r^2/2 + r^4 C(r^2) on |r| <= pi/4.
-const SIN_S = [-0.1666666716337204, 0.008333329111337662, -0.00019839232845697552, 2.717366669457988e-06];
-const COS_C = [0.0416666679084301, -0.0013888883404433727, 2.4799372113193385e-05, -2.7198629481972603e-07];
-// tanh(x) = x + x^3 T(x^2) on |x| <= 0.5625.
-const TANH_T = [-0.3333333134651184, 0.13333284854888916, -0.05395812913775444, 0.02177189290523529, -0.008378591388463974, 0.002353596966713667];
-
-// ln 2 = LN2_HI + LN2_LO with LN2_HI of 9 bits, so k * LN2_HI is exact for |k| < 2^15.
-const LN2_HI = 0.693359375;
-const LN2_LO = -0.00021219444170128554;
-// pi/2 = P1 + P2 + P3 + P4, P1..P3 of 11 bits each: k * Pi is exact for |k| < 2^13 (|x| < 12868).
-const PIO2 = [1.5703125, 0.0004837512969970703, 7.549533620476723e-8, 2.5633440682570896e-12];
+// The coefficient tables and Cody-Waite splits are the CPU's (../math.ts): one set of algorithms.
+const PIO2 = PIO2_F32;
 
 export const MATH: Record<string, string> = {
   // y * 2^k for normal y and k in [-252, 254], in two exact steps (the second rounds once,
@@ -125,6 +114,21 @@ export const MATH: Record<string, string> = {
 }`,
   sin: `fn sin(x: f32) -> f32 { return pg_trig(x, 0); }`,
   cos: `fn cos(x: f32) -> f32 { return pg_trig(x, 1); }`,
+  // erf: a + a P(a^2) below 1, 1 - e^(-a^2) R(a - 1) up to 3.92, then 1 (../math.ts); odd: the
+  // result takes x's sign bit (so erf(-0) = -0).
+  erf: `fn erf(x: f32) -> f32 {
+  if (pg_isnan(x)) { return x; }
+  let a = abs(x);
+  var r: f32 = 1.0;
+  if (a < 1.0) {
+    let t = a * a;
+    r = a + a * (${horner('t', ERF_P)});
+  } else if (a < 3.92) {
+    let u = a - 1.0;
+    r = 1.0 - exp(-(a * a)) * (${horner('u', ERF_R)});
+  }
+  return bitcast<f32>(bitcast<u32>(r) | (bitcast<u32>(x) & 0x80000000u));
+}`,
   inverseSqrt: `fn inverseSqrt(x: f32) -> f32 { return pg_div(1.0, sqrt(x)); }`,
 };
 
@@ -138,4 +142,5 @@ export const MATH_DEPENDS: Record<string, string[]> = {
   cos: ['pg_trig'],
   pg_trig: ['pg_bits'],
   inverseSqrt: ['pg_div', 'sqrt'],
+  erf: ['pg_isnan', 'exp'],
 };

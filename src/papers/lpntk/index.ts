@@ -75,7 +75,7 @@ export const mlpForward: Forward = (params, x) => {
     const scale = (l < L - 1 ? CONFIG.sigmaHidden : CONFIG.sigmaOut) / Math.sqrt(fanIn);
     const hw = W.rank === 3 ? h.unsqueeze(1).matmul(W).squeeze(1) : h.matmul(W);
     h = hw.mul(scale).add(b.mul(CONFIG.beta));
-    if (l < L - 1) h = h.gelu();
+    if (l < L - 1) h = h.gelu({ approximate: 'tanh' });
   }
   return h;
 };

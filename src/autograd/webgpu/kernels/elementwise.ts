@@ -70,8 +70,6 @@ export function copy(ctx: Ctx, x: View, out: View): void {
 
 /** Spec of an op-table unary entry for input/output dtypes. */
 export function unarySpec(name: string, expr: string, xt: WType, out: WType): MapSpec {
-  // A same-type copy moves bits (NaN payloads and -0 survive).
-  if (name === 'copy' && xt === out) return { name, expr: 'x', vars: ['x'], types: ['u32'], out: 'u32', t: 'u32' };
   return { name, expr, vars: ['x'], types: [xt], out, t: xt };
 }
 

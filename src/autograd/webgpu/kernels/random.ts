@@ -4,23 +4,10 @@
 // One thread computes one Philox block (four words): four uniform/randint/bernoulli elements or
 // two normals (Box-Muller uses words 2i and 2i+1).
 import type { Storage } from '../../backend.js';
-import type { DType } from '../../dtype.js';
-import { WGSL_RANDOM } from '../../random.js';
+import { WGSL_RANDOM, type RandomRequest } from '../../random.js';
 import type { Ctx } from '../context.js';
 import { Params, grid1d, main1d, prelude, wtype } from '../wgsl.js';
 
-/** A draw the device computes itself: the same (seed, offset, i) -> value rule as the CPU fills. */
-export interface RandomRequest {
-  kind: 'uniform' | 'normal' | 'randint' | 'bernoulli';
-  dtype: DType;
-  n: number;
-  seed: number;
-  /** Word offset of element 0 (a multiple of 4, as Generator.next returns). */
-  offset: number;
-  /** uniform: low and high; normal: mean and std; randint: low and high; bernoulli: p. */
-  a: number;
-  b: number;
-}
 type RandomKind = RandomRequest['kind'];
 
 const WG = 64;

@@ -1,4 +1,4 @@
-// Reductions. The op table's driver hands over a view whose last dims are the reduced ones
+// Reductions. The op hands over a view whose last dims are the reduced ones
 // (attrs.n elements per output). Two strategies:
 //  - 'tree': one workgroup per output row; each thread folds a strided subset, then a
 //    shared-memory tree combines the partials (rows that are long and contiguous);
@@ -8,7 +8,6 @@
 // fixed chunks of each row into partials, and a second reduction folds the partials.
 // All orders are fixed by the shapes alone, so results are the same on every run.
 import type { Storage, View } from '../../backend.js';
-import type { ReduceDef } from '../../opdef.js';
 import { collapseDims, sizeOf } from '../../shape.js';
 import type { Ctx } from '../context.js';
 import { grid1d, main1d, params, prelude, unravel, wtype, type Params, type WType } from '../wgsl.js';
@@ -24,7 +23,16 @@ function initExpr(init: string, t: WType): string {
   return init.replace(/-\s*inf\b/g, '(-2147483647 - 1)').replace(/\binf\b/g, '2147483647');
 }
 
-export function reduce(ctx: Ctx, def: ReduceDef, x: View, out: View, attrs: { n: number }): void {
+/** A reduction in WGSL: the initial accumulator, and how to fold an element `v` (and its index `i`) into `acc`. */
+export interface ReduceSpec {
+  name: string;
+  init: string;
+  step: string;
+  /** An argmax-like reduction: `step` is the condition to take `v` and its index. */
+  index?: boolean;
+}
+
+export function reduce(ctx: Ctx, def: ReduceSpec, x: View, out: View, attrs: { n: number }): void {
   const rows = sizeOf(out.shape);
   const n: number = attrs.n;
   // Split x's dims into kept (leading) and reduced (trailing, n elements).
@@ -41,7 +49,7 @@ export function reduce(ctx: Ctx, def: ReduceDef, x: View, out: View, attrs: { n:
   const tree = n >= 64 && (rows < 2048 || contiguousRows);
   const wg = tree ? (n >= 1024 ? 256 : 64) : 64;
   // Two passes for a few long rows: `chunks` partials per row, each folding `clen` elements.
-  const chunks = tree && !def.wgsl.index && rows <= 16 && n >= 65536 ? Math.min(256, Math.ceil(n / 8192)) : 1;
+  const chunks = tree && !def.index && rows <= 16 && n >= 65536 ? Math.min(256, Math.ceil(n / 8192)) : 1;
   const clen = Math.ceil(n / chunks);
   const vals = {
     rows, n, off: x.offset, pinf: Infinity, chunks, clen,
@@ -64,8 +72,8 @@ export function reduce(ctx: Ctx, def: ReduceDef, x: View, out: View, attrs: { n:
   }
 }
 
-function reduceWGSL(def: ReduceDef, params: Params, rk: number, rr: number, tin: WType, tc: WType, tout: WType, tree: boolean, wg: number): string {
-  const { init, step, index } = def.wgsl;
+function reduceWGSL(def: ReduceSpec, params: Params, rk: number, rr: number, tin: WType, tc: WType, tout: WType, tree: boolean, wg: number): string {
+  const { init, step, index } = def;
   const helpers = index
     ? `fn pg_better(acc: T, v: T, i: i32) -> bool { return (${step}) && !pg_isnan(acc); }`
     : `fn pg_step(acc: T, v: T, i: i32) -> T { return ${step}; }`;

@@ -8,7 +8,7 @@ import { grid1d, main1d, params, unravel, wtype } from '../wgsl.js';
 const WG = 256;
 
 /** The bits of `value` stored as dtype `d` (float32, int32 or bool). */
-function bitsOf(value: number, d: View['dtype']): number {
+export function bitsOf(value: number, d: View['dtype']): number {
   const t = wtype(d);
   if (t === 'f32') return new Uint32Array(new Float32Array([value]).buffer)[0];
   if (t === 'i32') return value | 0;

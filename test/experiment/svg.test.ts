@@ -14,13 +14,17 @@ import {
   scatterPlot,
   sequentialColor,
   simplexPlot,
+  textWidth,
+  wrapText,
+  type Simplex3,
 } from '../../src/experiment/svg.js';
+import { boxesOverlap, textBox, type Box } from '../../src/experiment/figures/labels.js';
 
 // ---------------------------------------------------------------------------
 // A small strict XML well-formedness checker (no DTDs, no CDATA).
 // ---------------------------------------------------------------------------
 
-import { all, byClass, checkSvg, parseXml, type XmlElement } from '../helpers/xml.js';
+import { all, byClass, checkSvg, parseXml, textContent, type XmlElement } from '../helpers/xml.js';
 const textsOf = (root: XmlElement): string[] => all(root, (e) => e.name === 'text').map((e) => e.text);
 
 
@@ -367,15 +371,28 @@ describe('htmlReport', () => {
     });
     expect(html.startsWith('<!DOCTYPE html>')).toBe(true);
     expect(html).not.toContain('<?xml');
-    expect(html).not.toMatch(/<link|<script|src=|href=/);
+    expect(html).not.toMatch(/<link|<script|src=/);
+    for (const m of html.matchAll(/href="([^"]*)"/g)) expect(m[1]).toMatch(/^#/); // in-page links only
     const root = parseXml(html, { allowDoctype: true });
     expect(root.name).toBe('html');
     expect(all(root, (e) => e.name === 'title')[0]!.text).toBe('Report <1>');
     expect(all(root, (e) => e.name === 'h2').map((e) => e.text)).toEqual(['Results & discussion', 'Empty']);
     expect(all(root, (e) => e.name === 'svg').length).toBe(1);
     expect(all(root, (e) => e.name === 'figcaption')[0]!.text).toBe('Figure 1');
-    const rows = all(root, (e) => e.name === 'tr' && (e.attrs.class === 'pass' || e.attrs.class === 'fail'));
+    const section = all(root, (e) => e.name === 'section')[0]!;
+    const rows = all(section, (e) => e.name === 'tr' && (e.attrs.class === 'pass' || e.attrs.class === 'fail'));
     expect(rows.map((r) => r.attrs.class)).toEqual(['pass', 'fail']);
+    // The overview: a table of contents linking each section's anchor, and every claim once more, linked.
+    const ids = all(root, (e) => e.name === 'section').map((e) => e.attrs.id);
+    expect(ids).toEqual(['Results-discussion', 'Empty']);
+    const toc = all(root, (e) => e.name === 'nav')[0]!;
+    expect(all(toc, (e) => e.name === 'a').map((a) => a.attrs.href)).toEqual(['#Results-discussion', '#Empty']);
+    expect(all(toc, (e) => e.name === 'li').map((li) => li.attrs.class)).toEqual(['fail', 'pass']);
+    const summary = all(root, (e) => e.name === 'table' && e.attrs.class === 'summary-claims')[0]!;
+    expect(all(summary, (e) => e.name === 'tr' && e.parent?.name === 'tbody').map((r) => [r.attrs.class, all(r, (x) => x.name === 'td')[1]!.text])).toEqual([
+      ['pass', 'beats baseline'],
+      ['fail', 'converges < 100 steps'],
+    ]);
     expect(html).toContain('✔ PASS');
     expect(html).toContain('✘ FAIL');
     expect(all(root, (e) => e.attrs.class === 'summary fail')[0]!.text).toBe('1 of 2 claims pass');
@@ -384,5 +401,76 @@ describe('htmlReport', () => {
     expect(tds).toContain('base <x>');
     expect(tds).toContain('NaN');
     expect(all(root, (e) => e.name === 'p').map((e) => e.text)).toContain('Second <para>.');
+  });
+});
+
+describe('legends and labels stay inside the figure and apart', () => {
+  const longNames = Array.from({ length: 16 }, (_, i) => `series ${i}: WWWW MMMM a name far too long for one line of any legend`);
+  /** Each legend line's estimated box: inside the figure, right of the plot frame, not overlapping another. */
+  function checkLegend(svg: string): void {
+    const root = checkSvg(svg);
+    const W = Number(root.attrs.width);
+    const H = Number(root.attrs.height);
+    const frame = byClass(root, 'rect', 'frame')[0];
+    const plotRight = frame ? Number(frame.attrs.x) + Number(frame.attrs.width) : 0;
+    const boxes: [number, number, number, number][] = [];
+    for (const t of all(byClass(root, 'g', 'legend')[0]!, (e) => e.name === 'text' || e.name === 'tspan')) {
+      if (t.name === 'text' && t.children.length) continue; // its tspans carry the lines
+      const x = Number(t.attrs.x);
+      const y = Number(t.attrs.y);
+      const box: [number, number, number, number] = [x, y - 10, x + textWidth(t.text, 12), y + 3];
+      expect(box[0], t.text).toBeGreaterThan(plotRight);
+      expect(box[2], t.text).toBeLessThanOrEqual(W);
+      expect(box[3], t.text).toBeLessThanOrEqual(H);
+      for (const b of boxes) expect(box[1] >= b[3] || box[3] <= b[1] || box[0] >= b[2] || box[2] <= b[0], t.text).toBe(true);
+      boxes.push(box);
+    }
+    expect(boxes.length).toBeGreaterThan(longNames.length); // the names wrapped onto more lines
+  }
+
+  it('line, scatter, bar and simplex legends wrap long names and make the figure taller', () => {
+    const line = linePlot({ title: 't', xLabel: 'x', yLabel: 'y', series: longNames.map((name, i) => ({ name, x: [0, 1], y: [i, i] })), legendNote: 'band: min–max over 16 seeds' });
+    checkLegend(line);
+    expect(Number(checkSvg(line).attrs.height)).toBeGreaterThan(400);
+    checkLegend(scatterPlot({ title: 't', xLabel: 'x', yLabel: 'y', series: longNames.map((name, i) => ({ name, x: [i], y: [i] })) }));
+    checkLegend(barChart({ title: 't', yLabel: 'y', categories: ['a'], groups: longNames.map((name, i) => ({ name, values: [i] })) }));
+    checkLegend(simplexPlot({ title: 't', paths: longNames.map((name) => ({ name, points: [[1, 0, 0], [0, 1, 0]] })) }));
+  });
+
+  it('wrapText breaks at spaces, and inside a word only when it must', () => {
+    expect(wrapText('aaa bbb ccc', textWidth('aaa bbb', 12), 12)).toEqual(['aaa bbb', 'ccc']);
+    expect(wrapText('abcdefgh', textWidth('abc', 12), 12)).toEqual(['abc', 'def', 'gh']);
+    expect(wrapText('', 50, 12)).toEqual(['']);
+    expect(textWidth('WWW', 10)).toBeGreaterThan(textWidth('iii', 10) * 2);
+  });
+
+  it('simplex: point labels avoid the vertex labels, the legend and each other; crowded ones become numbers', () => {
+    const markers = [
+      { label: 'at vertex 0', point: [1, 0, 0] as Simplex3 },
+      { label: 'at vertex 1', point: [0, 1, 0] as Simplex3 },
+      { label: 'at vertex 2', point: [0, 0, 1] as Simplex3 },
+      ...Array.from({ length: 30 }, (_, i) => ({ label: `crowded ${i}`, point: [0.5 + i * 0.002, 0.3, 0.2] as Simplex3 })),
+    ];
+    const root = checkSvg(simplexPlot({ title: 'Crowded', vertexLabels: ['class 0 (a long name)', 'class 1 (a long name)', 'class 2'], paths: [{ name: 'p', points: [[1, 0, 0], [0, 0, 1]] }], markers }));
+    const W = Number(root.attrs.width);
+    const H = Number(root.attrs.height);
+    const boxes: { t: string; b: Box }[] = [];
+    const anchorOf = (e: XmlElement): 'start' | 'middle' | 'end' => (e.attrs['text-anchor'] ?? 'start') as 'start' | 'middle' | 'end';
+    for (const e of [...byClass(root, 'text', 'vertex-label'), ...byClass(root, 'text', 'point-label')]) {
+      const size = Number(e.attrs['font-size'] ?? 12);
+      const b = textBox(Number(e.attrs.x), Number(e.attrs.y), e.text, size, anchorOf(e));
+      expect(b.x0, e.text).toBeGreaterThanOrEqual(0);
+      expect(b.x1, e.text).toBeLessThanOrEqual(W);
+      expect(b.y1, e.text).toBeLessThanOrEqual(H);
+      for (const o of boxes) expect(boxesOverlap(o.b, b, 0), `${o.t} × ${e.text}`).toBe(false);
+      boxes.push({ t: e.text, b });
+    }
+    const labels = byClass(root, 'text', 'point-label').map((e) => e.text);
+    expect(labels.slice(0, 3)).toEqual(['at vertex 0', 'at vertex 1', 'at vertex 2']);
+    // Too many labels for the room around one spot: some are numbered and explained in the legend.
+    const numbered = labels.filter((l) => /^\d+$/.test(l));
+    expect(numbered.length).toBeGreaterThan(0);
+    const notes = byClass(root, 'g', 'legend-note').map(textContent);
+    for (const n of numbered) expect(notes.some((t) => t.startsWith(`${n}: crowded`)), n).toBe(true);
   });
 });
