@@ -58,6 +58,9 @@ export const SETTINGS: Record<'quick' | 'full', Settings> = {
   full: { train: { ...TRAIN, evalEpisodes: 128 }, steps: { standard: 1_500_000, coop: 1_500_000 }, evalPoints: 15, randomEpisodes: 4000, finalPoints: 3 },
 };
 
+/** Episodes of the trained SEAC team recorded for the rendered figure. */
+export const EPISODES_RECORDED = 8;
+
 /** Thresholds of the claims (from the issue). */
 export const WELCH_P = 0.1;
 export const RANDOM_FACTOR = 3;
@@ -183,14 +186,23 @@ export async function runWith(s: Settings, opts: Pick<RunOptions, 'seed' | 'onPr
       },
     };
   });
+  // The rendered episode: of EPISODES_RECORDED fixed layouts, the first where the team collects all
+  // food, else the one with the highest return (the caption gives every return, so nothing is hidden).
   const std = tasks[0]!;
-  const frames = recordEpisode(std.runs.seac.net, TASKS.standard, evalSeedOf(opts.seed) + 2, new pg.Generator(opts.seed * 4 + 3));
+  const gRec = new pg.Generator(opts.seed * 4 + 3);
+  const recorded = Array.from({ length: EPISODES_RECORDED }, (_, k) => recordEpisode(std.runs.seac.net, TASKS.standard, evalSeedOf(opts.seed) + 2 + k, gRec));
+  const returns = recorded.map((f) => f[f.length - 1]!.teamReturn);
+  let pick = returns.findIndex((r) => Math.abs(r - 1) < 1e-9);
+  if (pick < 0) pick = returns.indexOf(Math.max(...returns));
+  const frames = recorded[pick]!;
   series.push({
     name: 'episode-seac-standard',
     kind: 'svg',
     title: 'An episode of the trained SEAC team (standard task)',
-    caption: `seed ${opts.seed}: every step of one evaluation episode (team return ${frames[frames.length - 1]!.teamReturn.toFixed(2)} in ${frames.length - 1} steps); numbers are levels`,
-    data: { svg: renderEpisodeSvg(frames, { title: `SEAC team, LBF 8x8-2p-2f (seed ${opts.seed})`, columns: 7 }) },
+    caption:
+      `seed ${opts.seed}: every step of episode ${pick + 1} of ${EPISODES_RECORDED} recorded (the first that collects all food, else the best; ` +
+      `team returns of the ${EPISODES_RECORDED}: ${returns.map((r) => r.toFixed(2)).join(', ')}); numbers are levels`,
+    data: { svg: renderEpisodeSvg(frames, { title: `SEAC team, LBF 8x8-2p-2f (seed ${opts.seed}), team return ${returns[pick]!.toFixed(2)} in ${frames.length - 1} steps`, columns: 7 }) },
   });
   for (const tr of tasks) {
     const w = tr.runs.seac.meanWeights;
