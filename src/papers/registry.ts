@@ -5,7 +5,7 @@
  * in index.ts, so other papers can import it without the experiment) and list it here.
  */
 import type { Experiment } from '../experiment/index.js';
-import { example } from './example/index.js';
+import { example } from './example/experiment.js';
 import { dera } from './dera/experiment.js';
 import { iteratedLearning } from './iterated-learning/experiment.js';
 import { oaif } from './oaif/experiment.js';

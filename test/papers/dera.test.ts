@@ -12,15 +12,16 @@ import {
   klRegularisedObjective,
   realignLogits,
   realignTable,
+  selectLambda,
   sequenceKL,
   tableOptimum,
   tablePrefixProbs,
   tableSequenceLogProbs,
   trainTableKL,
 } from '../../src/papers/dera/index.js';
-import { dera, THRESHOLDS } from '../../src/papers/dera/experiment.js';
-import type { Result } from '../../src/experiment/node.js';
-import { claimNamed, expectSameClaims } from '../helpers/claims.js';
+import { CLAIM, dera, FINDING, SANITY, SETTINGS, THRESHOLDS } from '../../src/papers/dera/experiment.js';
+import { validateResult, type Result } from '../../src/experiment/node.js';
+import { claimNamed, expectChecksPass, expectReadmeNamesChecks, expectSameChecks } from '../helpers/claims.js';
 
 const arr = (t: pg.Tensor) => Array.from(t.dataSync(), Number);
 const f64 = (x: number[] | number[][]) => pg.tensor(x, { dtype: 'float64', device: 'cpu' });
@@ -215,38 +216,59 @@ describe('the DeRa sampler through GPT.generate', () => {
 describe('experiment (quick, seed 0): every claim of the issue', () => {
   let res: Result;
   beforeAll(async () => {
-    res = await dera.run({ seed: 0, seeds: [0], mode: 'quick', device: 'cpu', onProgress: () => {} });
+    res = validateResult(await dera.run({ seed: 0, seeds: [0], mode: 'quick', device: 'cpu', onProgress: () => {} }), 'dera');
   }, 120_000);
-  const claim = (name: string) => claimNamed(res.claims, name);
-  it('declares and checks the same claims, and writes the figures', () => {
-    expectSameClaims(res.claims, dera.claims);
+  const claim = (name: string) => claimNamed([...res.claims, ...(res.sanity ?? []), ...(res.findings ?? [])], name);
+  it('declares and checks the same claims, sanity checks and findings, the README names them, and writes the figures', () => {
+    expectSameChecks(res, dera);
+    expectReadmeNamesChecks('dera', dera);
+    expectChecksPass(res);
     const names = res.series.map((s) => s.name);
     expect(names).toContain('exact-frontier');
     expect(names).toContain('gpt-frontier');
+    expect(names).toContain('lambda-selection');
   });
   it('λ = 0 and λ = 1 reproduce the reference and the aligned model exactly', () => {
-    expect(claim('endpoints-exact').value).toBe(0);
-    expect(claim('endpoints-exact').pass).toBe(true);
-    expect(claim('gpt-endpoints-logprobs').value).toBe(0);
-    expect(claim('gpt-endpoints-samples').value).toBe(0);
+    expect(claim(SANITY.endpointsExact).value).toBe(0);
+    expect(claim(SANITY.gptEndpointsLogprobs).value).toBe(0);
+    expect(claim(SANITY.gptEndpointsSamples).value).toBe(0);
   });
   it('single-token responses: DeRa equals the model retrained at β/λ (KL < 1e-4)', () => {
-    expect(claim('single-token-equals-retrained').value).toBeLessThan(1e-4);
-    expect(claim('single-token-equals-retrained').pass).toBe(true);
+    expect(claim(SANITY.singleTokenEqualsRetrained).value).toBeLessThan(1e-4);
   });
   it('length 3, β = 2: KL < 2e-3 for λ ≤ 2; reward and KL to the reference increase with λ', () => {
-    expect(claim('length3-beta2-close').value).toBeLessThan(2e-3);
-    expect(claim('length3-reward-monotone').value).toBeGreaterThan(0);
-    expect(claim('length3-kl-monotone').value).toBeGreaterThan(0);
-    for (const n of ['length3-beta2-close', 'length3-reward-monotone', 'length3-kl-monotone']) expect(claim(n).pass).toBe(true);
+    expect(claim(CLAIM.length3Beta2Close).value).toBeLessThan(2e-3);
+    expect(claim(CLAIM.length3RewardMonotone).value).toBeGreaterThan(0);
+    expect(claim(CLAIM.length3KlMonotone).value).toBeGreaterThan(0);
   });
   it('the sequence-level mixture equals the β/λ optimum to 1e-9; the per-token approximation at β = 1, λ = 4 does not', () => {
-    expect(claim('sequence-mixture-exact').value).toBeLessThanOrEqual(1e-9);
-    expect(claim('per-token-not-exact').value).toBeGreaterThan(THRESHOLDS.perTokenGap);
-    expect(claim('training-reaches-optimum').value).toBeLessThanOrEqual(1e-9);
-    for (const n of ['sequence-mixture-exact', 'per-token-not-exact', 'training-reaches-optimum']) expect(claim(n).pass).toBe(true);
+    expect(claim(SANITY.sequenceMixtureExact).value).toBeLessThanOrEqual(1e-9);
+    expect(claim(CLAIM.perTokenNotExact).value).toBeGreaterThan(THRESHOLDS.perTokenGap);
+    expect(claim(SANITY.trainingReachesOptimum).value).toBeLessThanOrEqual(1e-9);
   });
-  it('GPT tier: the sampler matches the enumeration, reward and KL rise with λ, DeRa tracks retraining', () => {
-    for (const n of ['gpt-sampler-matches-enumeration', 'gpt-reward-monotone', 'gpt-kl-monotone', 'gpt-dera-closer-than-aligned']) expect(claim(n).pass, n).toBe(true);
+  it('λ chosen on validation prompts: the trade-off optimum, and on test prompts ≥ 95% of the best retrained gain', () => {
+    const t = res.tables.find((x) => x.name.startsWith('exact: λ chosen on'))!;
+    const dera = t.rows[1]!;
+    const retrained = t.rows.slice(2);
+    expect(dera[1]).toBe(SETTINGS.quick.exact.selection.targetLambda);
+    const best = Math.max(...retrained.map((r) => r[3] as number));
+    expect(claim(CLAIM.lambdaSelectedOnValidation).value).toBeCloseTo((dera[3] as number) / best, 12);
+    expect(claim(CLAIM.lambdaSelectedOnValidation).threshold).toBe(0.95);
+  });
+  it('GPT tier: the sampler matches the enumeration, reward and KL rise with λ; DeRa vs retraining is measured (a finding)', () => {
+    expect(claim(SANITY.gptSamplerMatchesEnumeration).value).toBeLessThanOrEqual(THRESHOLDS.samplerZ);
+    const f = claim(FINDING.gptDeraCloserThanAligned);
+    const cmp = res.tables.find((x) => x.name.startsWith('GPT: DeRa vs retraining'))!;
+    expect(f.value).toBeCloseTo(Math.max(...cmp.rows.slice(1).map((r) => (r[6] as number) / (r[7] as number))), 12);
+  });
+});
+
+describe('selectLambda', () => {
+  it('keeps the candidate with the best validation score (the first on ties)', () => {
+    const r = selectLambda([0, 1, 2, 3], (l) => -((l - 2) ** 2));
+    expect(r.lambda).toBe(2);
+    expect(r.scores).toEqual([-4, -1, -0, -1]);
+    expect(selectLambda([0.5, 1], () => 1).lambda).toBe(0.5);
+    expect(() => selectLambda([], () => 0)).toThrow(/no candidate/);
   });
 });

@@ -14,8 +14,8 @@ import {
   peakDrop,
   stateBytes,
 } from '../../src/papers/head-probing/index.js';
-import { headProbing, SETTINGS } from '../../src/papers/head-probing/experiment.js';
-import { claimNamed, expectSameClaims } from '../helpers/claims.js';
+import { CLAIM, headProbing, SANITY, SETTINGS } from '../../src/papers/head-probing/experiment.js';
+import { claimNamed, expectReadmeNamesChecks, expectSameChecks } from '../helpers/claims.js';
 
 describe('head-probing: method functions', () => {
   it('energy of a uniform prediction is sqrt(1 − 1/K); of a perfect one ≈ 0', async () => {
@@ -110,21 +110,22 @@ describe('head-probing: the experiment (quick, seed 0; 4 seeds inside the run)',
     expect(SETTINGS.quick.taus[SETTINGS.quick.taus.length - 1]).toBe(512);
   }, 180_000);
 
-  const claim = (name: string) => claimNamed(result.claims, name);
-  it('every declared claim is checked', () => {
-    expectSameClaims(result.claims, headProbing.claims);
+  const claim = (name: string) => claimNamed([...result.claims, ...(result.sanity ?? [])], name);
+  it('every declared claim and sanity check is checked, and the README names them', () => {
+    expectSameChecks(result, headProbing);
+    expectReadmeNamesChecks('head-probing', headProbing);
   });
-  it('energy decreases monotonically with τ in every seed', () => expect(claim('energy-decreases').pass).toBe(true));
+  it('energy decreases monotonically with τ in every seed', () => expect(claim(CLAIM.energyDecreases).pass).toBe(true));
   it('Spearman(energy, ‖z − z₀‖) ≥ 0.9 in ≥ 3 of 4 seeds', () => {
-    const c = claim('spearman-euclidean');
+    const c = claim(CLAIM.spearmanEuclidean);
     expect(c.threshold).toBe(3);
     expect(c.pass).toBe(true);
   });
-  it('Spearman(energy, 1 − cos) ≥ 0.85 in ≥ 3 of 4 seeds', () => expect(claim('spearman-cosine').pass).toBe(true));
-  it('zᵀz₀ peaks at an interior energy with ≥ 0.5% drops on both sides', () => expect(claim('dot-interior-peak').pass).toBe(true));
-  it('‖z‖ peaks at an interior energy with ≥ 0.5% drops on both sides', () => expect(claim('norm-interior-peak').pass).toBe(true));
+  it('Spearman(energy, 1 − cos) ≥ 0.85 in ≥ 3 of 4 seeds', () => expect(claim(CLAIM.spearmanCosine).pass).toBe(true));
+  it('zᵀz₀ peaks at an interior energy with ≥ 0.5% drops on both sides', () => expect(claim(CLAIM.dotInteriorPeak).pass).toBe(true));
+  it('‖z‖ peaks at an interior energy with ≥ 0.5% drops on both sides', () => expect(claim(CLAIM.normInteriorPeak).pass).toBe(true));
   it('the backbone is bit-identical during head probing (and finetuning does change it)', () => {
-    expect(claim('backbone-bit-identical').pass).toBe(true);
+    expect(claim(SANITY.backboneBitIdentical).pass).toBe(true);
     const perSeed = result.tables.find((t) => t.name === 'per seed')!;
     for (const row of perSeed.rows) expect(row[row.length - 1] as number).toBeGreaterThan(0);
   });

@@ -4,8 +4,8 @@ import type { Result } from '../../src/experiment/node.js';
 import { validateResult } from '../../src/experiment/node.js';
 import * as il from '../../src/papers/iterated-learning/index.js';
 import * as nn from '../../src/papers/iterated-learning/neural.js';
-import { iteratedLearning } from '../../src/papers/iterated-learning/experiment.js';
-import { claimNamed, expectSameClaims } from '../helpers/claims.js';
+import { FINDING, iteratedLearning } from '../../src/papers/iterated-learning/experiment.js';
+import { claimNamed, describeCheck, expectReadmeNamesChecks, expectSameChecks } from '../helpers/claims.js';
 
 const arr = (t: pg.Tensor): Float64Array => Float64Array.from(t.dataSync());
 
@@ -19,16 +19,26 @@ describe('iterated-learning experiment (quick, seed 0)', () => {
     leaked = pg.memory().tensors - before;
   }, 600_000);
 
-  it('declares a check for every claim and nothing else', () => {
-    expectSameClaims(result.claims, iteratedLearning.claims);
+  it('declares a check for every claim, sanity check and finding and nothing else; the README names them', () => {
+    expectSameChecks(result, iteratedLearning);
+    expectReadmeNamesChecks('iterated-learning', iteratedLearning);
   });
 
-  for (const spec of iteratedLearning.claims) {
-    it(`claim ${spec.name}`, () => {
-      const c = claimNamed(result.claims, spec.name);
-      expect(c.pass, `${c.name}: ${c.value} ${c.comparison} ${JSON.stringify(c.threshold)} — ${c.detail}`).toBe(true);
+  for (const spec of [...iteratedLearning.claims, ...(iteratedLearning.sanity ?? [])]) {
+    it(`${spec.name}`, () => {
+      const c = claimNamed([...result.claims, ...(result.sanity ?? [])], spec.name);
+      expect(c.pass, describeCheck(c)).toBe(true);
     });
   }
+
+  it('measures the GPT bias finding, and the aggregate states it on the mean over seeds', () => {
+    const f = claimNamed(result.findings ?? [], FINDING.gptBiasAmplified);
+    expect(Number.isFinite(f.value)).toBe(true);
+    const agg = iteratedLearning.aggregate!([{ seed: 0, result }, { seed: 1, result: { ...result, findings: [{ ...f, value: f.value + 0.1 }] } }], { mode: 'quick', device: 'cpu', seeds: [0, 1] });
+    const over = (Array.isArray(agg) ? [] : agg.findings ?? []).find((c) => c.name === FINDING.gptBiasAmplifiedOverSeeds)!;
+    // Two values v and v + 0.1: mean v + 0.05, 95% interval half-width t(1)·s/√2 = 12.706·0.0707/1.414 = 0.635.
+    expect(over.value).toBeCloseTo(f.value + 0.05 - 12.706 * (0.1 / Math.SQRT2) / Math.SQRT2, 6);
+  });
 
   it('writes the figures and tables', () => {
     expect(result.series.map((s) => s.name)).toEqual(

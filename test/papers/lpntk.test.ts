@@ -23,7 +23,10 @@ import {
   softmaxJacobian,
   toFloat64Cpu,
 } from '../../src/papers/lpntk/index.js';
-import { lpntkExperiment, rocAuc } from '../../src/papers/lpntk/experiment.js';
+import { validateResult } from '../../src/experiment/index.js';
+import { CLAIM, FINDING, lpntkExperiment, SANITY } from '../../src/papers/lpntk/experiment.js';
+import { expectChecksPass, expectReadmeNamesChecks, expectSameChecks } from '../helpers/claims.js';
+import { rocAuc } from '../../src/papers/lpntk/training.js';
 
 const arr = (t: Tensor): number[] => Array.from(t.dataSync() as ArrayLike<number>);
 
@@ -237,27 +240,29 @@ describe('lpntk: using the kernel', () => {
 });
 
 describe('lpntk: the experiment (quick, seed 0)', () => {
-  it('every claim of the issue passes', async () => {
+  it('every claim and sanity check passes; the poisoning-removal finding is measured', async () => {
     const live = pg.memory().tensors;
-    const r = await lpntkExperiment.run({ seed: 0, seeds: [0], mode: 'quick', device: 'cpu', onProgress: () => {} });
+    const r = validateResult(await lpntkExperiment.run({ seed: 0, seeds: [0], mode: 'quick', device: 'cpu', onProgress: () => {} }), 'lpntk');
     // Everything the run made was disposed (≤: the GC safety net may free earlier tests' tensors meanwhile).
     expect(pg.memory().tensors).toBeLessThanOrEqual(live);
-    const byName = new Map(r.claims.map((c) => [c.name, c]));
-    for (const spec of lpntkExperiment.claims) {
-      const c = byName.get(spec.name);
-      expect(c, `claim ${spec.name} missing`).toBeDefined();
-      expect(c!.pass, `${spec.name}: ${c!.value} ${c!.comparison} ${JSON.stringify(c!.threshold)} — ${c!.detail ?? ''}`).toBe(true);
-    }
-    expect(r.claims.length).toBe(lpntkExperiment.claims.length);
+    expectSameChecks(r, lpntkExperiment);
+    expectReadmeNamesChecks('lpntk', lpntkExperiment);
+    expectChecksPass(r);
+    const byName = new Map([...r.claims, ...(r.sanity ?? []), ...(r.findings ?? [])].map((c) => [c.name, c]));
     // The thresholds are the issue's.
-    expect(byName.get('first-order-error')!.threshold).toBe(0.02);
-    expect(byName.get('first-order-linear')!.threshold).toEqual([5, 20]);
-    expect(byName.get('lpntk-sign-agreement')!.threshold).toBe(0.85);
-    expect(byName.get('lpntk-beats-pntk')!.threshold).toBe(0.2);
-    expect(byName.get('flipped-recall')!.threshold).toBe(0.8);
-    expect(byName.get('duplicate-cluster-purity')!.threshold).toBe(0.8);
-    expect(byName.get('pruning-keeps-accuracy')!.threshold).toBe(0.01);
-    expect(byName.get('kernel-psd')!.threshold).toBe(-1e-8);
+    expect(byName.get(CLAIM.firstOrderError)!.threshold).toBe(0.02);
+    expect(byName.get(SANITY.firstOrderLinear)!.threshold).toEqual([5, 20]);
+    expect(byName.get(CLAIM.signAgreement)!.threshold).toBe(0.85);
+    expect(byName.get(CLAIM.beatsPntk)!.threshold).toBe(0.2);
+    expect(byName.get(CLAIM.flippedRecall)!.threshold).toBe(0.8);
+    expect(byName.get(CLAIM.duplicateClusterPurity)!.threshold).toBe(0.8);
+    expect(byName.get(CLAIM.pruningKeepsAccuracy)!.threshold).toBe(0.01);
+    expect(byName.get(SANITY.kernelPsd)!.threshold).toBe(-1e-8);
+    // Removing the poisoning samples is compared with removing as many random ones, from the same inits.
+    const retrain = r.tables.find((t) => t.name.startsWith('retraining without samples'))!;
+    expect(retrain.rows.map((row) => row[1])).toEqual([290, expect.any(Number), 290 - 29, 290 - 29]);
+    const poison = byName.get(FINDING.removingPoisonBeatsRandom)!;
+    expect(poison.value).toBeCloseTo((retrain.rows[2]![2] as number) - (retrain.rows[3]![2] as number), 12);
     // The forgetting result is reported (a table), not a claim.
     expect(r.tables.some((t) => t.name.startsWith('forgetting events'))).toBe(true);
     expect(r.series.length).toBeGreaterThanOrEqual(5);

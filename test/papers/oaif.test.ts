@@ -33,8 +33,8 @@ import {
   type TabularEnv,
 } from '../../src/papers/oaif/tabular.js';
 import { GPT_TIER, EOS, answerQuality, encode, gptAnnotator, wordToken } from '../../src/papers/oaif/gpt-tier.js';
-import { oaif, THRESHOLDS } from '../../src/papers/oaif/experiment.js';
-import { claimNamed, expectSameClaims } from '../helpers/claims.js';
+import { CLAIM, oaif, SANITY, THRESHOLDS } from '../../src/papers/oaif/experiment.js';
+import { claimNamed, describeCheck, expectReadmeNamesChecks, expectSameChecks } from '../helpers/claims.js';
 
 const f64 = (xs: number[]) => pg.tensor(xs, { dtype: 'float64' });
 const arr = (t: pg.Tensor) => Array.from(t.dataSync() as ArrayLike<number>);
@@ -291,25 +291,34 @@ describe('experiment: every claim (quick, seed 0)', () => {
   beforeAll(async () => {
     result = validateResult(await oaif.run({ seed: 0, seeds: [0], mode: 'quick', device: 'cpu', onProgress: () => {} }), 'oaif');
   }, 600_000);
-  it('checks every declared claim exactly once', () => {
-    expectSameClaims(result.claims, oaif.claims);
+  it('checks every declared claim, sanity check and finding exactly once; the README names them', () => {
+    expectSameChecks(result, oaif);
+    expectReadmeNamesChecks('oaif', oaif);
   });
-  for (const spec of oaif.claims)
+  for (const spec of [...oaif.claims, ...(oaif.sanity ?? [])])
     it(`${spec.name}: ${spec.description}`, () => {
-      const c = claimNamed(result.claims, spec.name);
-      expect(c.pass, `${c.name} = ${c.value} (need ${c.comparison} ${JSON.stringify(c.threshold)})`).toBe(true);
+      const c = claimNamed([...result.claims, ...(result.sanity ?? [])], spec.name);
+      expect(c.pass, describeCheck(c)).toBe(true);
     });
   it('thresholds are those of the issue', () => {
     expect(THRESHOLDS).toMatchObject({ convergeKL: 0.07, onlineMinusOffline: 0.08, lengthCut: 0.25, closedFormLength: 0.05, randomBand: 0.02 });
-    const byName = Object.fromEntries(result.claims.map((c) => [c.name, c]));
-    expect(byName['dpo-online-converges']!.threshold).toBe(0.07);
-    expect(byName['dpo-random-annotator-neutral']!.threshold).toEqual([0.48, 0.52]);
+    const byName = Object.fromEntries([...result.claims, ...(result.sanity ?? [])].map((c) => [c.name, c]));
+    expect(byName[SANITY.dpoConverges]!.threshold).toBe(0.07);
+    expect(byName[SANITY.randomAnnotatorNeutral.dpo]!.threshold).toEqual([0.48, 0.52]);
+  });
+  it('online DPO beats RLHF head to head by as much as π* does (and π* does beat RLHF)', () => {
+    const h2h = result.tables.find((t) => t.name.startsWith('tabular: head to head'))!;
+    for (const row of h2h.rows) {
+      expect(row[2] as number).toBeGreaterThan(0.55); // P(π* ≻ RLHF)
+      expect(row[1] as number).toBeGreaterThan(0.5); // P(online ≻ RLHF)
+    }
+    expect(claimNamed(result.claims, CLAIM.onlineBeatsRlhf).threshold).toEqual([0.9, 1.1]);
   });
   it('produces the tables and the figures (tabular bars and convergence, GPT win rate and length over steps)', () => {
     expect(result.series.map((s) => s.name)).toEqual(['tabular-win-rate', 'tabular-convergence', 'gpt-win-rate', 'gpt-length']);
     const wr = result.series.find((s) => s.name === 'gpt-win-rate')!;
     expect(wr.kind).toBe('line');
     if (wr.kind === 'line') expect(wr.data.series.length).toBe(3);
-    expect(result.tables.length).toBe(3);
+    expect(result.tables.length).toBe(4);
   });
 });

@@ -143,6 +143,21 @@ export function sequenceKL(logp: Tensor, logq: Tensor): Tensor {
   return logp.exp().mul(logp.sub(logq)).sum(-1);
 }
 
+/**
+ * Choosing the alignment strength at decoding time, the paper's use of DeRa for tuning: score every
+ * candidate λ on validation prompts (with the realigned model, no retraining) and keep the best.
+ * Ties go to the first (smallest) candidate.
+ */
+export function selectLambda(lambdas: readonly number[], validationScore: (lambda: number) => number): { lambda: number; score: number; scores: number[] } {
+  if (!lambdas.length) throw new Error('selectLambda: no candidate λ');
+  const scores = lambdas.map(validationScore);
+  let best = 0;
+  scores.forEach((v, i) => {
+    if (v > scores[best]!) best = i;
+  });
+  return { lambda: lambdas[best]!, score: scores[best]!, scores };
+}
+
 // ---------------------------------------------------------------------------------------------
 // Exact tier: an autoregressive policy with one free logit vector per prefix
 // ---------------------------------------------------------------------------------------------

@@ -25,6 +25,7 @@ import type { Module } from '../../nn/module.js';
 import { crossEntropy, klDiv } from '../../nn/losses.js';
 import { Adam } from '../../nn/optim.js';
 import { breathe } from '../common/event-loop.js';
+import { argmaxAccuracy } from '../common/metrics.js';
 
 export interface FilterKDConfig {
   data: {
@@ -160,11 +161,8 @@ export function predict(model: Module, x: Tensor, temperature = 1): Tensor {
   return pg.tidy(() => pg.noGrad(() => temperedSoftmax(model.forward(x), temperature)));
 }
 
-export async function accuracy(model: Module, x: Tensor, y: Tensor): Promise<number> {
-  const a = pg.tidy(() => pg.noGrad(() => model.forward(x).argmax(1).eq(y).float().mean()));
-  const v = await a.item();
-  a.dispose();
-  return v;
+export function accuracy(model: Module, x: Tensor, y: Tensor): Promise<number> {
+  return argmaxAccuracy(() => model.forward(x), y);
 }
 
 // ------------------------------------------------------------------ path statistics (host side)

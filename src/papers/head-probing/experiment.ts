@@ -7,7 +7,7 @@
 import * as pg from '../../autograd/index.js';
 import { check, type ClaimCheck, type Experiment, type Result, type RunOptions, type Series } from '../../experiment/index.js';
 import type { Module } from '../../nn/module.js';
-import { spearman } from '../../nn/stats.js';
+import { mean as avg, spearman } from '../../nn/stats.js';
 import {
   CONFIG,
   accuracy,
@@ -52,6 +52,18 @@ export const SETTINGS: Record<'quick' | 'full', Settings> = {
     labelSmoothing: 0.2,
   },
 };
+
+/** The checks' names, defined once: the checks, the README tables and the tests use these. */
+export const CLAIM = {
+  energyDecreases: 'energy-decreases',
+  spearmanEuclidean: 'spearman-euclidean',
+  spearmanCosine: 'spearman-cosine',
+  dotInteriorPeak: 'dot-interior-peak',
+  normInteriorPeak: 'norm-interior-peak',
+} as const;
+export const SANITY = {
+  backboneBitIdentical: 'backbone-bit-identical',
+} as const;
 
 /** Claim thresholds (from the issue). */
 export const RHO_EUCLIDEAN = 0.9;
@@ -172,7 +184,6 @@ export function seedStats(sw: SeedSweep): SeedStats {
   };
 }
 
-const avg = (xs: number[]): number => xs.reduce((a, b) => a + b, 0) / xs.length;
 const r4 = (v: number): number => Number(v.toPrecision(4));
 
 async function run(opts: RunOptions): Promise<Result> {
@@ -239,24 +250,26 @@ async function run(opts: RunOptions): Promise<Result> {
   const increases = stats.reduce((a, st) => a + st.energyIncreases, 0);
   const diffBytes = sweeps.reduce((a, sw) => a + sw.backboneDiffBytes, 0);
   const claims: ClaimCheck[] = [
-    check('energy-decreases', increases, '<=', 0, `sweep steps (of ${seeds.length}×${s.taus.length - 1}) where the energy did not decrease; mean energies ${fmt(mE)}`),
-    check('spearman-euclidean', nEuc, '>=', MIN_SEEDS, `seeds (of ${seeds.length}) with Spearman(energy, ‖z − z₀‖) ≥ ${RHO_EUCLIDEAN}: ρ = ${fmt(stats.map((st) => st.rhoEuclidean))}`),
-    check('spearman-cosine', nCos, '>=', MIN_SEEDS, `seeds (of ${seeds.length}) with Spearman(energy, 1 − cos) ≥ ${RHO_COSINE}: ρ = ${fmt(stats.map((st) => st.rhoCosine))}`),
+    check(CLAIM.energyDecreases, increases, '<=', 0, `sweep steps (of ${seeds.length}×${s.taus.length - 1}) where the energy did not decrease; mean energies ${fmt(mE)}`),
+    check(CLAIM.spearmanEuclidean, nEuc, '>=', MIN_SEEDS, `seeds (of ${seeds.length}) with Spearman(energy, ‖z − z₀‖) ≥ ${RHO_EUCLIDEAN}: ρ = ${fmt(stats.map((st) => st.rhoEuclidean))}`),
+    check(CLAIM.spearmanCosine, nCos, '>=', MIN_SEEDS, `seeds (of ${seeds.length}) with Spearman(energy, 1 − cos) ≥ ${RHO_COSINE}: ρ = ${fmt(stats.map((st) => st.rhoCosine))}`),
     check(
-      'dot-interior-peak',
+      CLAIM.dotInteriorPeak,
       dotPeak.minDrop,
       '>=',
       MIN_PEAK_DROP,
       `seed-mean zᵀz₀ peaks at energy ${mE.slice().sort((a, b) => a - b)[dotPeak.peak]!.toFixed(3)}, falling ${(100 * dotPeak.dropLow).toFixed(2)}% / ${(100 * dotPeak.dropHigh).toFixed(2)}% to the low / high energy end; per seed min drop ${fmt(stats.map((st) => st.dot.minDrop))}`,
     ),
     check(
-      'norm-interior-peak',
+      CLAIM.normInteriorPeak,
       normPeak.minDrop,
       '>=',
       MIN_PEAK_DROP,
       `seed-mean ‖z‖ peaks at energy ${mE.slice().sort((a, b) => a - b)[normPeak.peak]!.toFixed(3)}, falling ${(100 * normPeak.dropLow).toFixed(2)}% / ${(100 * normPeak.dropHigh).toFixed(2)}% to the low / high energy end; per seed min drop ${fmt(stats.map((st) => st.norm.minDrop))}`,
     ),
-    check('backbone-bit-identical', diffBytes, '<=', 0, `differing backbone stateDict bytes over every probing snapshot (for contrast, every finetuning run changes ≥ ${Math.min(...sweeps.map((sw) => sw.finetunedDiffBytes))} bytes)`),
+  ];
+  const sanity: ClaimCheck[] = [
+    check(SANITY.backboneBitIdentical, diffBytes, '<=', 0, `differing backbone stateDict bytes over every probing snapshot (for contrast, every finetuning run changes ≥ ${Math.min(...sweeps.map((sw) => sw.finetunedDiffBytes))} bytes)`),
   ];
 
   const metricSeries = (key: keyof FeatureMetrics | 'oneMinusCos'): Series['data'] => ({
@@ -324,6 +337,7 @@ async function run(opts: RunOptions): Promise<Result> {
       },
     ],
     claims,
+    sanity,
     notes: [
       `best downstream accuracy (seed mean) at τ = ${bestTau} (${mAcc[bestMean]!.toFixed(4)}; τ = 0: ${mAcc[0]!.toFixed(4)}, τ = ${tauMax}: ${mAcc[mAcc.length - 1]!.toFixed(4)}); per seed best τ: ${stats.map((st) => st.bestTau).join(', ')}`,
       `label smoothing ε = ${s.labelSmoothing} while probing for τ = ${tauMax}: energy ${avg(sweeps.map((sw) => sw.smoothed.energy)).toFixed(3)} vs ${avg(sweeps.map((sw) => sw.points[sw.points.length - 1]!.energy)).toFixed(3)} (plain), finetuned accuracy ${avg(sweeps.map((sw) => sw.smoothed.acc)).toFixed(4)} vs ${avg(sweeps.map((sw) => sw.points[sw.points.length - 1]!.acc)).toFixed(4)}`,
@@ -344,12 +358,12 @@ export const headProbing: Experiment = {
     'Pretrain an MLP backbone on latent-mixture source classes, attach a new head for merged downstream classes, train only the head ' +
     'for τ epochs (τ from 0 to 512), then finetune everything; the energy at the start of finetuning predicts how far the features move.',
   claims: [
-    { name: 'energy-decreases', description: 'the energy at the start of finetuning decreases monotonically with τ (every seed)' },
-    { name: 'spearman-euclidean', description: `Spearman(energy, ‖z − z₀‖) ≥ ${RHO_EUCLIDEAN} in at least ${MIN_SEEDS} of 4 seeds` },
-    { name: 'spearman-cosine', description: `Spearman(energy, 1 − cos(z, z₀)) ≥ ${RHO_COSINE} in at least ${MIN_SEEDS} of 4 seeds` },
-    { name: 'dot-interior-peak', description: `zᵀz₀ peaks at an interior energy, ≥ ${100 * MIN_PEAK_DROP}% above both ends (seed mean)` },
-    { name: 'norm-interior-peak', description: `‖z‖ peaks at an interior energy, ≥ ${100 * MIN_PEAK_DROP}% above both ends (seed mean)` },
-    { name: 'backbone-bit-identical', description: 'head probing leaves the backbone bit-identical (stateDict bytes)' },
+    { name: CLAIM.energyDecreases, description: 'the energy at the start of finetuning decreases monotonically with τ (every seed)' },
+    { name: CLAIM.spearmanEuclidean, description: `Spearman(energy, ‖z − z₀‖) ≥ ${RHO_EUCLIDEAN} in at least ${MIN_SEEDS} of 4 seeds` },
+    { name: CLAIM.spearmanCosine, description: `Spearman(energy, 1 − cos(z, z₀)) ≥ ${RHO_COSINE} in at least ${MIN_SEEDS} of 4 seeds` },
+    { name: CLAIM.dotInteriorPeak, description: `zᵀz₀ peaks at an interior energy, ≥ ${100 * MIN_PEAK_DROP}% above both ends (seed mean)` },
+    { name: CLAIM.normInteriorPeak, description: `‖z‖ peaks at an interior energy, ≥ ${100 * MIN_PEAK_DROP}% above both ends (seed mean)` },
   ],
+  sanity: [{ name: SANITY.backboneBitIdentical, description: 'head probing leaves the backbone bit-identical (stateDict bytes; by construction: it is frozen)' }],
   run,
 };

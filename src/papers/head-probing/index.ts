@@ -22,6 +22,8 @@ import { crossEntropy } from '../../nn/losses.js';
 import { SGD } from '../../nn/optim.js';
 import { onCpu } from '../common/device.js';
 import { breathe } from '../common/event-loop.js';
+import { argmaxAccuracy } from '../common/metrics.js';
+import { permutation } from '../common/random.js';
 
 export interface TaskConfig {
   /** Latent dimension and number of source classes (components of the latent mixture). */
@@ -98,7 +100,7 @@ export function makeTasks(cfg: TaskConfig, g: pg.Generator): Tasks {
       const gm = gaussianMixture({ numClasses: Ks, dim: L, n, separation: cfg.separation, generator: g, dtype: 'float32' });
       const A = pg.randn([L, D], { generator: g, std: 1 / Math.sqrt(L) });
       const x = gm.x.matmul(A).tanh();
-      const perm = Array.from(pg.randperm(Ks, { generator: g }).dataSync() as Int32Array);
+      const perm = Array.from(permutation(Ks, g));
       const mergeMap = perm.map((p) => p % Kd);
       const c = gm.y;
       const yDown = pg.tensor(Int32Array.from(c.dataSync() as Int32Array, (ci) => mergeMap[ci]!), { shape: [n] });
@@ -248,11 +250,8 @@ export async function featureMetrics(z: Tensor, z0: Tensor): Promise<FeatureMetr
   return { euclidean: euclidean!, cosine: cosine!, dot: dot!, norm: norm! };
 }
 
-export async function accuracy(backbone: Module, head: Module, data: Split): Promise<number> {
-  const a = pg.tidy(() => pg.noGrad(() => head.forward(backbone.forward(data.x)).argmax(1).eq(data.y).float().mean()));
-  const v = await a.item();
-  a.dispose();
-  return v;
+export function accuracy(backbone: Module, head: Module, data: Split): Promise<number> {
+  return argmaxAccuracy(() => head.forward(backbone.forward(data.x)), data.y);
 }
 
 /**

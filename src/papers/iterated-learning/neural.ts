@@ -20,6 +20,7 @@ import { GPT } from '../../nn/gpt.js';
 import { Adam } from '../../nn/optim.js';
 import { crossEntropy } from '../../nn/losses.js';
 import { klDivergence } from '../../nn/stats.js';
+import { breathe } from '../common/event-loop.js';
 import {
   CONFIG,
   NUM_HYPOTHESES,
@@ -31,8 +32,6 @@ import {
   type Likelihood,
 } from './index.js';
 
-/** Lets timers and message handlers run between long synchronous stretches (progress, test runners). */
-export const yieldToEventLoop = (): Promise<void> => new Promise((resolve) => setTimeout(resolve, 0));
 
 // ------------------------------------------------------------------------------------ amortised posterior
 
@@ -104,7 +103,7 @@ export async function trainAmortisedPosterior(
       loss.dispose();
     }
     opts.onStep?.(step, v);
-    if (step % 20 === 19) await yieldToEventLoop();
+    await breathe();
   }
   opt.dispose();
   return { net, losses };
@@ -411,7 +410,7 @@ export async function gptIteratedLearning(opts: {
 
   const first = makeGPT(lang, cfg, initSeed, opts.device);
   const firstLoss = (await trainGPT(first, lang, data0, cfg)).at(-1) ?? NaN;
-  await yieldToEventLoop();
+  await breathe();
   opts.onGeneration?.(++done, total);
   const out: GenerationRecord[][] = [];
   for (const [ti, T] of opts.temperatures.entries()) {
@@ -427,7 +426,7 @@ export async function gptIteratedLearning(opts: {
       next = r.next;
       records.push({ ...r.rec, loss });
       model.dispose();
-      await yieldToEventLoop();
+      await breathe();
       opts.onGeneration?.(++done, total);
     }
     next.dispose();

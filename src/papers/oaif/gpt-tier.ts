@@ -20,7 +20,8 @@ import * as pg from '../../autograd/index.js';
 import type { Tensor } from '../../autograd/index.js';
 import { GPT } from '../../nn/gpt.js';
 import { Adam } from '../../nn/optim.js';
-import { LOSSES, annotatePairs, btAnnotator, uniformStream, yieldToLoop, type Annotator, type LossName, type UtilityAnnotator } from './index.js';
+import { breathe } from '../common/event-loop.js';
+import { LOSSES, annotatePairs, btAnnotator, uniformStream, type Annotator, type LossName, type UtilityAnnotator } from './index.js';
 
 export const GPT_TIER = {
   prompts: 4,
@@ -191,7 +192,7 @@ export async function trainSft(cfg: GptTierConfig, model: GPT, g: pg.Generator, 
         log.step.push(s);
         log.loss.push(await loss.item());
         loss.dispose();
-        await yieldToLoop();
+        await breathe();
       }
       onStep?.(s);
     }
@@ -285,7 +286,7 @@ export async function trainDpoGpt(
         opt.zeroGrad();
       });
       onStep?.(s);
-      if (s % 5 === 4) await yieldToLoop();
+      await breathe();
     }
     await evaluate(spec.steps);
     return curve;

@@ -165,9 +165,6 @@ export function uniformStream(generator: pg.Generator, block = 4096): () => numb
   };
 }
 
-/** Lets the event loop run (progress messages, a test runner's heartbeat) between long synchronous stretches. */
-export const yieldToLoop = (): Promise<void> => new Promise((resolve) => setTimeout(resolve, 0));
-
 export const sigmoid = (z: number): number => (z >= 0 ? 1 / (1 + Math.exp(-z)) : Math.exp(z) / (1 + Math.exp(z)));
 
 /**

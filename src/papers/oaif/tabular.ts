@@ -16,6 +16,7 @@ import * as pg from '../../autograd/index.js';
 import type { Tensor } from '../../autograd/index.js';
 import { Adam } from '../../nn/optim.js';
 import { LOSSES, annotatePairs, btAnnotator, klRegularisedOptimum, uniformStream, type Annotator, type LossName, type UtilityAnnotator } from './index.js';
+import { permutation } from '../common/random.js';
 
 export const TABULAR = {
   prompts: 8,
@@ -76,9 +77,7 @@ export function makeTabularEnv(cfg: TabularConfig, g: pg.Generator): TabularEnv 
     // The behaviour policy covers a random subset of each prompt's responses.
     const covered: number[][] = [];
     for (let p = 0; p < P; p++) {
-      const perm = pg.randperm(K, { generator: g, device: 'cpu' });
-      covered.push(Array.from(perm.dataSync() as ArrayLike<number>).slice(0, cfg.offlineCoverage).sort((a, b) => a - b));
-      perm.dispose();
+      covered.push(Array.from(permutation(K, g)).slice(0, cfg.offlineCoverage).sort((a, b) => a - b));
     }
     const env: TabularEnv = {
       P,
