@@ -5,7 +5,7 @@ import { welchTTest } from '../../src/nn/stats.js';
 import { validateResult, type Result } from '../../src/experiment/index.js';
 import { aggregateSeeds, CHECKS, multiAgent, runWith, SETTINGS, type Settings } from '../../src/papers/multi-agent/experiment.js';
 import { checkSvg } from '../helpers/xml.js';
-import { expectSameClaims } from '../helpers/claims.js';
+import { describeCheck, expectReadmeNamesChecks, expectSameChecks } from '../helpers/claims.js';
 import {
   batchTerms,
   clipGradNormPerGroup,
@@ -236,11 +236,10 @@ describe('multi-agent: the experiment (tiny settings, one seed) and the across-s
     checkSvg(ep.data.svg);
   }, 120_000);
 
-  it('checks every declared claim, finding and sanity identity; the identities hold', () => {
-    expectSameClaims(result.claims, multiAgent.claims.filter((c) => c.name === CHECKS.beatsRandom('standard')));
-    expectSameClaims(result.findings!, multiAgent.findings!.filter((c) => c.name === CHECKS.beatsRandom('coop')));
-    expectSameClaims(result.sanity!, multiAgent.sanity!);
-    for (const c of result.sanity!) expect(c.pass, `${c.name}: ${c.detail}`).toBe(true);
+  it('checks every declared claim, finding and sanity identity (per seed and over seeds); the README names them; the identities hold', () => {
+    expectSameChecks(result, multiAgent);
+    expectReadmeNamesChecks('multi-agent', multiAgent);
+    for (const c of result.sanity!) expect(c.pass, describeCheck(c)).toBe(true);
   });
 
   it('aggregate: Welch test across seeds; with one seed the sign of SEAC − IAC, said so', () => {
