@@ -7,6 +7,8 @@
 // shared machine inflate them less than wall time; both are printed. No timing is asserted anywhere.
 import * as pg from '../src/index.js';
 import { TinyCaveVecEnv, emptyRoom, OBS_SIZE } from '../src/papers/level-sampling/tinycave.js';
+import { LbfVec, TeamLearner } from '../src/papers/multi-agent/index.js';
+import { SETTINGS as MA_SETTINGS, TASKS } from '../src/papers/multi-agent/experiment.js';
 
 const arg = (name: string, dflt: number): number => {
   const i = process.argv.indexOf(name);
@@ -78,6 +80,44 @@ const fmt = (x: number) => (x >= 100 ? Math.round(x).toLocaleString('en-US') : x
   rows.push(['  of which rollout (env + policy forward + sampling)', fmt(n / collect), '', `${((100 * collect) / t.cpu).toFixed(0)}% of CPU`]);
   rows.push(['  of which update (GAE + 16 minibatch steps)', fmt(n / update), '', `${((100 * update) / t.cpu).toFixed(0)}% of CPU`]);
   rows.push(['PPO: steps until mean return ≥ ' + SOLVED, solvedAt < 0 ? `not within ${total}` : String(solvedAt), '', 'seed 0']);
+}
+
+// ---------------------------------------------------------------- Level-Based Foraging (multi-agent paper)
+{
+  // Bare vectorised LBF 8x8, 2 agents, 2 food (25-step limit, as the experiment): one step = one step of one environment (2 agents act).
+  for (const coop of [false, true]) {
+    const numEnvs = 16;
+    const env = new LbfVec(TASKS[coop ? 'coop' : 'standard'], numEnvs, 0);
+    const rng = new pg.rl.Rng(1);
+    const pool = new Int32Array(4096 * numEnvs * 2);
+    for (let i = 0; i < pool.length; i++) pool[i] = rng.int(6);
+    const acts = Array.from({ length: 4096 }, (_, k) => pool.subarray(k * numEnvs * 2, (k + 1) * numEnvs * 2));
+    for (let s = 0; s < 20000; s++) env.step(acts[s & 4095]!); // warm-up
+    const steps = 2_000_000 / numEnvs;
+    const t = await timed(() => {
+      for (let s = 0; s < steps; s++) env.step(acts[s & 4095]!);
+    });
+    const n = steps * numEnvs;
+    rows.push([`bare LBF 8x8-2p-2f${coop ? ' coop' : ''} (LbfVec), 16 envs, random actions`, fmt(n / t.cpu), fmt(n / t.wall), `${n.toLocaleString('en-US')} env steps (×2 agent steps)`]);
+  }
+  // The whole A2C loop of the experiment's quick settings (16 envs × 5 steps, 64-64 actor and critic per agent, Adam).
+  for (const method of ['iac', 'snac', 'seac'] as const) {
+    const learner = new TeamLearner(TASKS.standard, { ...MA_SETTINGS.quick.train, method, totalSteps: 0, evalEvery: 1 }, 0);
+    for (let u = 0; u < 20; u++) (learner.collect(), learner.update()); // warm-up
+    let collect = 0;
+    const updates = Math.max(50, iters * 10);
+    const t = await timed(() => {
+      for (let u = 0; u < updates; u++) {
+        const c0 = cpuSeconds();
+        learner.collect();
+        collect += cpuSeconds() - c0;
+        learner.update();
+      }
+    });
+    const n = updates * learner.cfg.numEnvs * learner.cfg.numSteps;
+    rows.push([`${method.toUpperCase()} loop on LBF 8x8-2p-2f (A2C, 16 envs × 5 steps, 64-64 per agent)`, fmt(n / t.cpu), fmt(n / t.wall), `rollout ${((100 * collect) / t.cpu).toFixed(0)}% of CPU; ${n.toLocaleString('en-US')} env steps`]);
+    learner.dispose();
+  }
 }
 
 console.log(`RL benchmark, Node ${process.version}, ${new Date().toISOString().slice(0, 10)}`);

@@ -8,7 +8,8 @@
  *    matrices of different shapes or labels: one figure per seed;
  *  - scatter: every seed's points, colour per series and marker shape per seed;
  *  - simplex: every seed's path, faint, one legend entry per path name; markers that differ
- *    between seeds are labelled with their seed.
+ *    between seeds are labelled with their seed;
+ *  - svg (a paper's own drawing): one figure per seed.
  */
 import { mean, stdErr } from './aggregate-tables.js';
 import { formatNumber, PALETTE, type BarGroup, type LineSeries, type ScatterSeries } from './svg.js';
@@ -169,6 +170,8 @@ export function aggregateSeries(runs: { seed: number; result: Result }[]): Serie
         return [tag(aggregateScatter(per as Per<'scatter'>))];
       case 'simplex':
         return [tag(aggregateSimplex(per as Per<'simplex'>))];
+      case 'svg':
+        return perSeed(id, per, "a paper's own drawing is not averaged");
     }
   });
 }

@@ -76,7 +76,9 @@ export function validateResult(r: Result, where: string): Result {
   }
   const ids = new Set<string>();
   for (const s of r.series) {
-    if (!['line', 'bar', 'heatmap', 'scatter', 'simplex'].includes(s.kind)) fail(`series ${JSON.stringify(s.name)} has unknown kind ${JSON.stringify(s.kind)}`);
+    if (!['line', 'bar', 'heatmap', 'scatter', 'simplex', 'svg'].includes(s.kind)) fail(`series ${JSON.stringify(s.name)} has unknown kind ${JSON.stringify(s.kind)}`);
+    if (s.kind === 'svg' && !(typeof s.data?.svg === 'string' && /^<svg[\s>]/.test(s.data.svg) && s.data.svg.trimEnd().endsWith('</svg>') && !/<script/i.test(s.data.svg)))
+      fail(`series ${JSON.stringify(s.name)}: an 'svg' figure needs one standalone <svg>…</svg> document without scripts`);
     const id = fileSafe(s.name);
     if (ids.has(id)) fail(`two series share the figure id ${JSON.stringify(id)}`);
     ids.add(id);

@@ -93,6 +93,8 @@ export function renderSeries(s: Series): string {
       return scatterPlot({ ...s.data, title: s.title, xLabel: s.xLabel ?? '', yLabel: s.yLabel ?? '' });
     case 'simplex':
       return simplexPlot({ ...s.data, title: s.title });
+    case 'svg':
+      return s.data.svg;
     default:
       throw new Error(`renderSeries: unknown kind ${JSON.stringify((s as { kind: unknown }).kind)}`);
   }

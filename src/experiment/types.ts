@@ -61,13 +61,16 @@ export type BarData = Pick<BarChartOptions, 'categories' | 'groups' | 'legendNot
 export type HeatmapData = Omit<HeatmapOptions, 'title' | 'xLabel' | 'yLabel'>;
 export type ScatterData = Pick<ScatterPlotOptions, 'series' | 'logX' | 'logY' | 'radius' | 'legend' | 'legendNote'> & Sized;
 export type SimplexData = Omit<SimplexPlotOptions, 'title'>;
+/** A drawing made by the paper's own renderer: one standalone SVG document (no scripts). */
+export type SvgData = { svg: string };
 
 export type Series =
   | (SeriesBase & { kind: 'line'; data: LineData })
   | (SeriesBase & { kind: 'bar'; data: BarData })
   | (SeriesBase & { kind: 'heatmap'; data: HeatmapData })
   | (SeriesBase & { kind: 'scatter'; data: ScatterData })
-  | (SeriesBase & { kind: 'simplex'; data: SimplexData });
+  | (SeriesBase & { kind: 'simplex'; data: SimplexData })
+  | (SeriesBase & { kind: 'svg'; data: SvgData });
 
 export type Comparison = '<' | '<=' | '>' | '>=' | 'in';
 

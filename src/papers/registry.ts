@@ -13,5 +13,6 @@ import { lpntkExperiment } from './lpntk/experiment.js';
 import { headProbing } from './head-probing/experiment.js';
 import { filterKd } from './filter-kd/experiment.js';
 import { levelSampling } from './level-sampling/experiment.js';
+import { multiAgent } from './multi-agent/experiment.js';
 
-export const experiments: readonly Experiment[] = [example, dera, iteratedLearning, oaif, lpntkExperiment, headProbing, filterKd, levelSampling];
+export const experiments: readonly Experiment[] = [example, dera, iteratedLearning, oaif, lpntkExperiment, headProbing, filterKd, levelSampling, multiAgent];

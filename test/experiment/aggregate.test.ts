@@ -12,6 +12,7 @@ import {
   type SeedRun,
   type Series,
   type Table,
+  validateResult,
 } from '../../src/experiment/node.js';
 import { all, byClass, checkSvg, textContent } from '../helpers/xml.js';
 import { ctx, fake, fakeResult, runsOf } from './fakes.js';
@@ -248,5 +249,26 @@ describe('figures over seeds that differ in shape', () => {
     const [s] = seriesOf((seed) => ({ name: 'p', kind: 'simplex', title: 'P', data: { paths: [], markers: [{ label: 'start', point: [1, 0, 0] }, { label: 'p*', point: [seed, 1, 1] }] } }), [0, 1]);
     if (s!.kind !== 'simplex') throw new Error('kind');
     expect(s!.data.markers!.map((m) => m.label)).toEqual(['start', 'p* (seed 0)', 'p* (seed 1)']);
+  });
+});
+
+describe("'svg' figures (a paper's own drawing)", () => {
+  const drawing = (seed: number): Extract<Series, { kind: 'svg' }> => ({
+    name: 'episode',
+    kind: 'svg',
+    title: 'Episode',
+    data: { svg: `<svg xmlns="http://www.w3.org/2000/svg" width="10" height="10"><text>seed ${seed}</text></svg>` },
+  });
+  it('validateResult accepts a standalone SVG document and rejects anything else', () => {
+    expect(validateResult({ tables: [], series: [drawing(0)], claims: [] }, 'w').series.length).toBe(1);
+    for (const svg of ['<div></div>', '<svg><script>alert(1)</script></svg>', '<svg>'])
+      expect(() => validateResult({ tables: [], series: [{ ...drawing(0), data: { svg } }], claims: [] }, 'w')).toThrow(/standalone <svg>/);
+  });
+  it('over seeds: one figure per seed (never averaged); the report inlines each as is', () => {
+    const runs: SeedRun[] = [3, 4].map((seed) => ({ seed, seconds: 0.1, result: { tables: [], series: [drawing(seed)], claims: [] } }));
+    const agg = aggregateRuns({ claims: [] }, runs, { ...ctx, seeds: [3, 4] });
+    expect(agg.series.map((s) => s.name)).toEqual(['episode-seed-3', 'episode-seed-4']);
+    expect(agg.series[0]!.caption).toMatch(/seed 3 of 2: a paper's own drawing is not averaged/);
+    expect(renderSeries(agg.series[1]!)).toBe(drawing(4).data.svg);
   });
 });
