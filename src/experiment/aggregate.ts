@@ -3,7 +3,8 @@
  *  - tables: a numeric cell that differs between seeds becomes "mean ± s.e." (standard error of
  *    the mean, n−1 in the variance); cells equal in every seed are kept as they are;
  *  - line series: the mean curve, with a band from the per-seed minimum to the maximum;
- *  - bar series: the mean bar, with ±1 s.e. error bars; heatmaps: the elementwise mean;
+ *  - bar series: the mean bar, with ±1 s.e. error bars; heatmaps: the elementwise mean (categorical
+ *    heatmaps: the first seed's);
  *    scatter: the points of all seeds pooled; simplex: every seed's path;
  *  - checks (claims, sanity, findings): evaluated per seed; a check passes only when it passes for
  *    every seed. An experiment that wants a check about the seeds together (e.g. on the mean)
@@ -159,6 +160,8 @@ function aggregateBar(name: string, per: Series[], n: number): Series {
 
 function aggregateHeatmap(name: string, per: Series[], n: number): Series {
   const base = per[0] as Extract<Series, { kind: 'heatmap' }>;
+  // Categories (e.g. class labels) have no mean: show the first seed's map.
+  if (base.data.categories) return { ...base, name, caption: appendCaption(base, `first seed only: categorical maps are not averaged`) };
   const all = per as (typeof base)[];
   const shape = base.data.values.map((r) => r.length);
   if (!all.every((s) => sameArray(s.data.values.map((r) => r.length), shape)))

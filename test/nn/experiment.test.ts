@@ -204,6 +204,18 @@ describe('aggregation across seeds', () => {
     for (const s of agg.series) checkSvg(renderSeries(s));
   });
 
+  it('categorical heatmaps (label maps) are not averaged: the first seed is shown', () => {
+    const run = (seed: number): SeedRun => ({
+      seed, seconds: 0,
+      result: { tables: [], claims: [], series: [{ name: 'labels', kind: 'heatmap', title: 'L', data: { values: [[seed, 1]], categories: { names: ['a', 'b', 'c'] } } }] },
+    });
+    const got = aggregateRuns({ claims: [] }, [run(2), run(0)], { mode: 'quick', device: 'cpu', seeds: [2, 0] });
+    const h = got.series[0]!;
+    if (h.kind !== 'heatmap') throw new Error('kind');
+    expect(h.data.values).toEqual([[2, 1]]);
+    expect(h.caption).toMatch(/first seed only/);
+  });
+
   it('claims are evaluated per seed: one failing seed fails the claim', () => {
     const acc = agg.claims.find((c) => c.name === 'acc')!;
     expect(acc.pass).toBe(true);
