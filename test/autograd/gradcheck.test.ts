@@ -33,6 +33,12 @@ describe('gradcheck: unary', () => {
   ];
   for (const [name, f, make] of cases) it(name, () => { check(f, make()); });
   it('on a transposed (non-contiguous) input', () => { check((x) => x.transpose().exp(), r(3, 4)); });
+  // gelu's backward is one fused op with its own gradient rule: check two more orders.
+  it('gelu second and third derivatives', () => {
+    const d1 = (x: pg.Tensor) => pg.grad((y: pg.Tensor) => y.gelu().sum())(x) as pg.Tensor;
+    check(d1, r(3, 4).mul(2));
+    check((x) => pg.grad((y: pg.Tensor) => d1(y).sum())(x) as pg.Tensor, r(3, 4).mul(2));
+  });
   it('on a strided slice', () => { check((x) => x.slice(1, 0, 4, 2).tanh(), r(3, 4)); });
 });
 
