@@ -2,6 +2,9 @@ import { describe, expect, it } from 'vitest';
 import { matmulKernel } from '../../src/autograd/cpu/matmul.js';
 import { col2im, convOutputSize, im2col } from '../../src/autograd/cpu/conv.js';
 import { BINARY, UNARY } from '../../src/autograd/ops/elementwise.js';
+import { REDUCE } from '../../src/autograd/ops/reduce.js';
+import { isLeadingReduction } from '../../src/autograd/cpu/colsum.js';
+import * as pg from '../../src/index.js';
 
 type FA = Float32Array | Float64Array;
 
@@ -325,5 +328,39 @@ describe('elementwise row loops: the unrolled unit-stride path equals the plain 
         for (let i = 0; i < n; i++) expect(Object.is(y[2 + i], -0)).toBe(false);
       }
     }
+  });
+});
+
+describe('sum over leading dims (columnSum): same bits as the generic row reduction', () => {
+  const r = rng(12);
+  // Shapes and reduced dims: bias-gradient style (leading dims) on row-major tensors, plus layouts
+  // that must not take the fast path (trailing or middle dims, transposed input).
+  const cases: [number[], number[]][] = [
+    [[7, 5], [0]], [[9, 3], [0]], [[4, 6, 5], [0, 1]], [[3, 1, 4], [0]], [[1, 5, 3], [0, 1]], [[2, 3, 1], [0]], [[8, 4], [0, 1]],
+    [[5, 7], [1]], [[3, 4, 5], [1]], [[3, 4, 5], [0, 2]],
+  ];
+  for (const [shape, dims] of cases) {
+    it(`${JSON.stringify(shape)} over ${JSON.stringify(dims)}`, () => {
+      const n = shape.reduce((a, b) => a * b, 1);
+      for (const dtype of ['float32', 'float64'] as const) {
+        const x = pg.tensor(fill(dtype === 'float32' ? new Float32Array(n) : new Float64Array(n), r), { shape, dtype });
+        const got = x.sum(dims).dataSync();
+        // Reference: the row loop of REDUCE.sum over a contiguous copy with the reduced dims last.
+        const kept = shape.map((_, i) => i).filter((i) => !dims.includes(i));
+        const perm = x.permute([...kept, ...dims]).contiguous();
+        const m = dims.reduce((a, d) => a * shape[d], 1);
+        const data = perm.dataSync();
+        const want = new (dtype === 'float32' ? Float32Array : Float64Array)(n / m);
+        for (let row = 0; row < n / m; row++) want[row] = REDUCE.sum.cpu(data, row * m, m);
+        expect(got).toEqual(want);
+      }
+    });
+  }
+  it('isLeadingReduction accepts only the leading-dims layout', () => {
+    expect(isLeadingReduction([5, 7], [1, 5], 5, 7)).toBe(true); // [7, 5] summed over dim 0
+    expect(isLeadingReduction([5, 7], [7, 1], 5, 7)).toBe(false); // contiguous rows: the plain path
+    expect(isLeadingReduction([4, 3, 2], [1, 8, 4], 4, 6)).toBe(true); // [3, 2, 4] over [0, 1]
+    expect(isLeadingReduction([4, 3, 2], [1, 4, 12], 4, 6)).toBe(false); // reduced dims in the wrong order
+    expect(isLeadingReduction([5, 0], [1, 5], 5, 0)).toBe(false);
   });
 });

@@ -5,6 +5,7 @@ import type { OpDef } from '../opdef.js';
 import { arrayFor, bytesPerElement, type DType, type TypedArray } from '../dtype.js';
 import { broadcastStrides, contiguousStrides, isContiguous, shapesEqual, sizeOf } from '../shape.js';
 import { forEachRow } from './strided.js';
+import { columnSum, isLeadingReduction } from './colsum.js';
 
 const POOL_LIMIT_BYTES = 256 * 1024 * 1024;
 
@@ -86,6 +87,9 @@ class CpuBackend implements Backend {
         const x = inputs[0];
         const n: number = attrs.n;
         const rows = sizeOf(out.shape);
+        // A sum over the leading dims of a row-major tensor (bias gradients): add its rows in place.
+        if (def.name === 'sum' && rows > 1 && isLeadingReduction(x.shape, x.strides, rows, n))
+          return columnSum(x.storage.data as TypedArray, x.offset, n, rows, y);
         const xd = isContiguous(x.shape, x.strides) ? (x.storage.data as TypedArray) : this.readSync(x);
         const base = isContiguous(x.shape, x.strides) ? x.offset : 0;
         const f = def.cpu;
