@@ -74,7 +74,8 @@ export const UNARY = {
   // WGSL: 0.5 (1 + tanh z) = 1 / (1 + e^(-2z)), which does not cancel for negative x in float32.
   gelu: { kind: 'unary', name: 'gelu', wgsl: `pg_div(x, 1.0 + exp(-2.0 * ${GELU_C} * (x + 0.044715 * x * x * x)))`,
     cpu: (x, xi, xs, y, yi, n) => {
-      for (let i = 0; i < n; i++, xi += xs) { const v = x[xi]; y[yi + i] = 0.5 * v * (1 + Math.tanh(GELU_C * (v + 0.044715 * v * v * v))); }
+      // 0.5 x (1 + tanh z) = x / (1 + e^(-2z)), as the WGSL: Math.exp is ~1.5x faster than Math.tanh in V8.
+      for (let i = 0; i < n; i++, xi += xs) { const v = x[xi]; y[yi + i] = v / (1 + Math.exp(-2 * GELU_C * (v + 0.044715 * v * v * v))); }
     },
     // One fused pass (geluGrad below); the composite it replaced took ~12 elementwise passes.
     grad: (dy, { inputs: [x] }) => [geluBackward(x, dy)] },
@@ -266,14 +267,15 @@ export const BINARY = {
     cpu: (a, ai, as, b, bi, bs, y, yi, n) => { for (let i = 0; i < n; i++, ai += as, bi += bs) y[yi + i] = a[ai] || b[bi] ? 1 : 0; } },
   // gelu's backward: geluGrad(x, dy) = dy · gelu'(x), with z = c(x + 0.044715 x³), t = tanh z,
   //   gelu'(x) = (1 + t)/2 + x (1 − t²) z'/2,  z' = c(1 + 3 · 0.044715 x²).
-  // WGSL uses s = (1 + t)/2 = 1/(1 + e^(−2z)) and 1 − t² = 4s(1 − s), which do not cancel for
-  // negative x in float32 (as gelu's own WGSL). Internal: reached through gelu's gradient only.
+  // Both backends use s = (1 + t)/2 = 1/(1 + e^(−2z)) and 1 − t² = 4s(1 − s): gelu' = s + 2x s(1 − s) z',
+  // which does not cancel for negative x in float32 (as gelu's own WGSL), and Math.exp is faster
+  // than Math.tanh. Internal: reached through gelu's gradient only.
   geluGrad: { kind: 'binary', name: 'geluGrad',
     wgsl: `b * (pg_div(1.0, 1.0 + exp(-2.0 * ${GELU_C} * (a + 0.044715 * a * a * a))) * (1.0 + 2.0 * a * (1.0 - pg_div(1.0, 1.0 + exp(-2.0 * ${GELU_C} * (a + 0.044715 * a * a * a)))) * ${GELU_C} * (1.0 + ${3 * 0.044715} * a * a)))`,
     cpu: (a, ai, as, b, bi, bs, y, yi, n) => {
       for (let i = 0; i < n; i++, ai += as, bi += bs) {
-        const v = a[ai], t = Math.tanh(GELU_C * (v + 0.044715 * v * v * v));
-        y[yi + i] = b[bi] * (0.5 * (1 + t) + 0.5 * v * (1 - t * t) * GELU_C * (1 + 3 * 0.044715 * v * v));
+        const v = a[ai], s = 1 / (1 + Math.exp(-2 * GELU_C * (v + 0.044715 * v * v * v)));
+        y[yi + i] = b[bi] * (s + 2 * v * s * (1 - s) * GELU_C * (1 + 3 * 0.044715 * v * v));
       }
     },
     // Differentiable again (higher-order gradients): d/dx = dy · gelu''(x), d/d(dy) = gelu'(x).
