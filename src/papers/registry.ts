@@ -12,5 +12,6 @@ import { oaif } from './oaif/experiment.js';
 import { lpntkExperiment } from './lpntk/experiment.js';
 import { headProbing } from './head-probing/experiment.js';
 import { filterKd } from './filter-kd/experiment.js';
+import { transda } from './transda/experiment.js';
 
-export const experiments: readonly Experiment[] = [example, dera, iteratedLearning, oaif, lpntkExperiment, headProbing, filterKd];
+export const experiments: readonly Experiment[] = [example, dera, iteratedLearning, oaif, lpntkExperiment, headProbing, filterKd, transda];
