@@ -48,7 +48,7 @@ export const SOURCE_STYLE: DomainStyle = { hue: 0, noise: 0.04, blur: 0, overlap
 /** A mild shift: hue rotation, a little more noise and a light blur. */
 export const MILD_STYLE: DomainStyle = { hue: 0.5, noise: 0.08, blur: 0.3, overlap: 0.2, jitter: 0.05, texture: 0.8 };
 /** Noisy clusters: the mild shift plus class colours pulled together and heavy noise. */
-export const NOISY_STYLE: DomainStyle = { hue: 0.5, noise: 0.14, blur: 0.3, overlap: 0.55, jitter: 0.08, texture: 0.6 };
+export const NOISY_STYLE: DomainStyle = { hue: 0.5, noise: 0.1, blur: 0.3, overlap: 0.5, jitter: 0.08, texture: 0.6 };
 
 export interface Scenes {
   /** float32 [n, 3, size, size], roughly centred (pixel values minus 0.5, over 0.25). */
