@@ -46,6 +46,8 @@ export interface Settings {
   selfTrain: Omit<SelfTrainConfig, 'labeller' | 'alignment'>;
   /** Adversarial arms of the ablation (EMA self-training on the noisy target). */
   adversarial: Exclude<Alignment, 'none'>[];
+  /** Also run the conv baseline (source only, EMA and student self-training on the noisy target). */
+  convBaseline: boolean;
   /** Probe images and checkpoint columns in the label-map figure. */
   figure: { images: number; columns: number };
 }
@@ -56,9 +58,10 @@ const SELF_TRAIN: Settings['selfTrain'] = {
   batch: 8,
   lr: 1e-3,
   weightDecay: 0.01,
-  rounds: 10,
-  roundSteps: 20,
-  decay: 0.98,
+  rounds: 20,
+  roundSteps: 10,
+  evalEvery: 2,
+  decay: 0.95,
   pseudoWeight: 1,
   threshold: 0,
   labelEvery: 'step',
@@ -71,12 +74,13 @@ const SELF_TRAIN: Settings['selfTrain'] = {
 export const SETTINGS: Record<'quick' | 'full', Settings> = {
   quick: {
     data: { size: 16, nSource: 256, nTargetTrain: 128, nTargetTest: 96 },
-    probe: 64,
+    probe: 32,
     vit: VIT,
     conv: CONV,
     source: { steps: 300, batch: 16, lr: 2e-3, weightDecay: 0.01 },
     selfTrain: SELF_TRAIN,
     adversarial: ['weighted'],
+    convBaseline: true,
     figure: { images: 2, columns: 6 },
   },
   full: {
@@ -85,8 +89,9 @@ export const SETTINGS: Record<'quick' | 'full', Settings> = {
     vit: VIT,
     conv: CONV,
     source: { steps: 600, batch: 16, lr: 2e-3, weightDecay: 0.01 },
-    selfTrain: { ...SELF_TRAIN, rounds: 20 },
+    selfTrain: { ...SELF_TRAIN, rounds: 40 },
     adversarial: ['plain', 'weighted'],
+    convBaseline: true,
     figure: { images: 3, columns: 8 },
   },
 };
@@ -124,8 +129,10 @@ export interface RunSummary {
   target: Target;
   labeller: Labeller | 'none';
   alignment: Alignment;
-  /** Steps and the evaluated model's mIoU at every checkpoint. */
+  /** Steps of the checkpoints (labels recorded at each). */
   steps: number[];
+  /** Steps of the test evaluations and the evaluated model's mIoU there. */
+  evalSteps: number[];
   miou: number[];
   final: Evaluation;
   /** Mean flip rates of the probe labels between consecutive checkpoints. */
@@ -183,8 +190,8 @@ export async function runSeed(s: Settings, seed: number, progress: (f: number, m
     };
     // Work units for progress: source steps, then self-training rounds (a round ~ roundSteps steps).
     const st = s.selfTrain;
-    const stRuns = 4 + s.adversarial.length + 2;
-    const total = 2 * s.source.steps + stRuns * st.rounds * st.roundSteps * 2; // an ST step costs ~2 source steps
+    const stRuns = 4 + s.adversarial.length + (s.convBaseline ? 2 : 0);
+    const total = (s.convBaseline ? 2 : 1) * s.source.steps + stRuns * st.rounds * st.roundSteps * 2; // an ST step costs ~2 source steps
     let done = 0;
     const tick = (units: number, msg: string) => {
       done += units;
@@ -197,7 +204,7 @@ export async function runSeed(s: Settings, seed: number, progress: (f: number, m
       conv: keep(new SegConvNet(s.conv, { generator: new pg.Generator(seed * 1009 + 12) })),
     };
     if (device !== 'cpu') for (const m of Object.values(models)) await m.toDevice(device);
-    for (const arch of ['vit', 'conv'] as Arch[]) {
+    for (const arch of (s.convBaseline ? ['vit', 'conv'] : ['vit']) as Arch[]) {
       await trainSource(models[arch], src.x, src.y, s.source.steps, s.source, new pg.Generator(seed * 1009 + 21), (step) => {
         if (step % 20 === 0) tick(20, `${arch}: source step ${step}/${s.source.steps}`);
       });
@@ -210,7 +217,7 @@ export async function runSeed(s: Settings, seed: number, progress: (f: number, m
     const sourceOnly = async (arch: Arch, target: Target): Promise<void> => {
       const t = targets[target];
       const e = await evaluate(models[arch], t.test.x, t.yTest, NUM_CLASSES);
-      runs.push({ key: `${arch}:${target}:source`, label: LABEL.source!, arch, target, labeller: 'none', alignment: 'none', steps: [0], miou: [e.miou], final: e,
+      runs.push({ key: `${arch}:${target}:source`, label: LABEL.source!, arch, target, labeller: 'none', alignment: 'none', steps: [0], evalSteps: [0], miou: [e.miou], final: e,
         studentFlips: NaN, teacherFlips: NaN, studentFlipCurve: [], teacherFlipCurve: [] });
     };
     const adapt = async (arch: Arch, target: Target, labeller: Labeller, alignment: Alignment): Promise<void> => {
@@ -223,10 +230,11 @@ export async function runSeed(s: Settings, seed: number, progress: (f: number, m
       if (labeller === 'teacher') teacherGradFree &&= res.teacherGradFree;
       if (res.weightRange) weightRange = res.weightRange;
       const cps = res.checkpoints;
+      const evaluated = cps.filter((c) => c.eval !== null);
       const sc = flipCurve(cps.map((c) => c.studentLabels)), tc = flipCurve(cps.map((c) => c.teacherLabels));
       runs.push({
         key: `${arch}:${target}:${labeller}:${alignment}`, label: LABEL[`${labeller}:${alignment}`]!, arch, target, labeller, alignment,
-        steps: cps.map((c) => c.step), miou: cps.map((c) => c.eval.miou), final: cps[cps.length - 1]!.eval,
+        steps: cps.map((c) => c.step), evalSteps: evaluated.map((c) => c.step), miou: evaluated.map((c) => c.eval!.miou), final: cps[cps.length - 1]!.eval!,
         studentFlips: meanFlipRate(cps.map((c) => c.studentLabels)), teacherFlips: meanFlipRate(cps.map((c) => c.teacherLabels)),
         studentFlipCurve: sc, teacherFlipCurve: tc,
         checkpoints: arch === 'vit' && labeller === 'teacher' && alignment === 'none' ? cps : undefined,
@@ -239,9 +247,11 @@ export async function runSeed(s: Settings, seed: number, progress: (f: number, m
       await adapt('vit', target, 'student', 'none');
     }
     for (const a of s.adversarial) await adapt('vit', 'noisy', 'teacher', a);
-    await sourceOnly('conv', 'noisy');
-    await adapt('conv', 'noisy', 'teacher', 'none');
-    await adapt('conv', 'noisy', 'student', 'none');
+    if (s.convBaseline) {
+      await sourceOnly('conv', 'noisy');
+      await adapt('conv', 'noisy', 'teacher', 'none');
+      await adapt('conv', 'noisy', 'student', 'none');
+    }
     progress(1, 'done');
     return {
       seed,
@@ -361,7 +371,7 @@ export function seedResult(o: SeedOutcome, s: Settings, first: boolean): Result 
   const series: Series[] = [];
   for (const t of ['mild', 'noisy'] as Target[]) {
     const runs = targetsOf(t);
-    const xs = runs.find((r) => r.steps.length > 1)!.steps;
+    const xs = runs.find((r) => r.evalSteps.length > 1)!.evalSteps;
     series.push({
       name: `miou-${t}`,
       kind: 'line',
@@ -369,7 +379,7 @@ export function seedResult(o: SeedOutcome, s: Settings, first: boolean): Result 
       xLabel: 'self-training step',
       yLabel: 'mIoU (target test set)',
       caption: 'the evaluated model at every checkpoint: the EMA teacher for EMA runs, the student for student self-training; source only is the starting model',
-      data: { series: runs.map((r) => ({ name: r.label, x: xs, y: r.steps.length > 1 ? r.miou : xs.map(() => r.miou[0]!) })) },
+      data: { series: runs.map((r) => ({ name: r.label, x: xs, y: r.evalSteps.length > 1 ? r.miou : xs.map(() => r.miou[0]!) })) },
     });
     series.push({
       name: `iou-${t}`,

@@ -245,6 +245,8 @@ export interface SelfTrainConfig extends OptimConfig {
   rounds: number;
   /** Student steps per round; the pseudo-labels are refreshed at the start of each round. */
   roundSteps: number;
+  /** Evaluate on the test set every this many rounds (and after the last). */
+  evalEvery: number;
   /** Who gives the pseudo-labels and is evaluated: the momentum teacher or the student itself. */
   labeller: Labeller;
   /** EMA decay of the teacher per student step. */
@@ -270,8 +272,8 @@ export interface Checkpoint {
   /** Labels argmax f(x) of the probe images from the student and from the teacher. */
   studentLabels: Int32Array;
   teacherLabels: Int32Array;
-  /** The evaluated model's (teacher's, or the student's for student self-training) test scores. */
-  eval: Evaluation;
+  /** The evaluated model's (teacher's, or the student's for student self-training) test scores; null between evaluations. */
+  eval: Evaluation | null;
 }
 
 export interface SelfTrainData {
@@ -349,13 +351,13 @@ export async function selfTrain(init: SegModel, d: SelfTrainData, c: SelfTrainCo
   const labeller = (): SegModel => (c.labeller === 'teacher' ? teacher : student);
   const checkpoints: Checkpoint[] = [];
   let pseudo: Tensor | null = null; // the round's pseudo-labels of every target image (labelEvery 'round')
-  const checkpoint = async (step: number): Promise<Checkpoint> => {
+  const checkpoint = async (step: number, round: number): Promise<Checkpoint> => {
     const sl = predictLabels(student, d.xProbe), tl = predictLabels(teacher, d.xProbe);
     const cp: Checkpoint = {
       step,
       studentLabels: (await sl.data()) as Int32Array,
       teacherLabels: (await tl.data()) as Int32Array,
-      eval: await evaluate(labeller(), d.xTest, d.yTest, d.numClasses),
+      eval: round % c.evalEvery === 0 || round === c.rounds ? await evaluate(labeller(), d.xTest, d.yTest, d.numClasses) : null,
     };
     sl.dispose();
     tl.dispose();
@@ -378,7 +380,7 @@ export async function selfTrain(init: SegModel, d: SelfTrainData, c: SelfTrainCo
     }
   };
   try {
-    const cp0 = await checkpoint(0); // (outside the optional call: onRound?.(…) would skip it)
+    const cp0 = await checkpoint(0, 0); // (outside the optional call: onRound?.(…) would skip it)
     await onRound?.(0, cp0);
     let step = 0;
     for (let r = 1; r <= c.rounds; r++) {
@@ -432,7 +434,7 @@ export async function selfTrain(init: SegModel, d: SelfTrainData, c: SelfTrainCo
         await breathe();
       }
       await readRanges();
-      const cp = await checkpoint(step);
+      const cp = await checkpoint(step, r);
       await onRound?.(r, cp);
     }
     const teacherGradFree = teacher.parameters().every((p) => !p.requiresGrad && p.grad === null);
