@@ -136,8 +136,7 @@ export function renderScenes(labels: Int32Array, n: number, size: number, style:
   const tex = style.texture;
   for (let k = 0; k < n; k++) {
     const lab = labels.subarray(k * HW, (k + 1) * HW);
-    // Blob centres for the radial shading: the mean position of each connected... here simply the
-    // distance to the nearest non-blob pixel along the row (cheap, and monotone inside a disc).
+    // Blob shading grows with the distance to the disc's edge along the row (brighter centre).
     for (let yy = 0; yy < S; yy++)
       for (let xx = 0; xx < S; xx++) {
         const c = lab[yy * S + xx]!;

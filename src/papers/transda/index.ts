@@ -345,7 +345,7 @@ export async function selfTrain(init: SegModel, d: SelfTrainData, c: SelfTrainCo
   const D = adv ? new PixelDiscriminator(student.featureDim, c.discHidden, { generator: g }) : null;
   const Dis = c.alignment === 'weighted' ? new PixelDiscriminator(student.featureDim, c.discHidden, { generator: g }) : null;
   const optD = adv ? new AdamW([...D!.parameters(), ...(Dis ? Dis.parameters() : [])], { lr: c.lrD, weightDecay: 0, betas: [0.9, 0.99] }) : null;
-  const patch = (student as unknown as { decoder: { patch: number } }).decoder.patch;
+  const patch = student.patch;
   const srcSampler = new IndexSampler(d.xs.shape[0], g);
   const tgtSampler = new IndexSampler(d.xt.shape[0], g);
   const labeller = (): SegModel => (c.labeller === 'teacher' ? teacher : student);

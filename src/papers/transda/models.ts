@@ -13,6 +13,8 @@ import * as pg from '../../autograd/index.js';
 
 export interface SegModel extends Module {
   readonly featureDim: number;
+  /** Side of the square patch each feature-grid location stands for (pixels). */
+  readonly patch: number;
   /** Patch features on the grid: [N, size / patch, size / patch, featureDim]. */
   features(x: Tensor): Tensor;
   /** Per-pixel class logits [N, size, size, K] from the patch features. */
@@ -67,6 +69,7 @@ export class SegTransformer extends Module implements SegModel {
   blocks: WindowTransformerBlock[];
   decoder: PatchDecoder;
   readonly featureDim: number;
+  readonly patch: number;
   readonly config: SegTransformerConfig;
 
   constructor(c: SegTransformerConfig, opts: { generator?: Generator } = {}) {
@@ -81,6 +84,7 @@ export class SegTransformer extends Module implements SegModel {
       new WindowTransformerBlock(c.dim, c.heads, c.window, { mlpRatio: c.mlpRatio, shift: c.shifted && i % 2 === 1 ? Math.floor(c.window / 2) : 0, generator: g }));
     this.decoder = new PatchDecoder(c.dim, c.patch, c.numClasses, { generator: g });
     this.featureDim = c.dim;
+    this.patch = c.patch;
     this.config = c;
   }
 
@@ -120,6 +124,7 @@ export class SegConvNet extends Module implements SegModel {
   convs: Conv2d[];
   decoder: PatchDecoder;
   readonly featureDim: number;
+  readonly patch: number;
   readonly config: SegConvNetConfig;
 
   constructor(c: SegConvNetConfig, opts: { generator?: Generator } = {}) {
@@ -130,6 +135,7 @@ export class SegConvNet extends Module implements SegModel {
     this.convs = Array.from({ length: c.depth }, () => new Conv2d(c.dim, c.dim, 3, { padding: 1, generator: g }));
     this.decoder = new PatchDecoder(c.dim, c.patch, c.numClasses, { generator: g });
     this.featureDim = c.dim;
+    this.patch = c.patch;
     this.config = c;
   }
 
