@@ -176,9 +176,10 @@ describe('transda: models and one short self-training run', () => {
     const init = new SegTransformer(vitCfg, { generator: new pg.Generator(4) });
     const before = init.parameters().map(arr);
     const res = await selfTrain(init, { xs: src.x, ys: src.y, xt: tgt.x, xProbe: tgt.x.narrow(0, 0, 2), xTest: te.x, yTest: t.targets.noisy.test.labels, numClasses: NUM_CLASSES },
-      { batch: 2, lr: 1e-3, weightDecay: 0, rounds: 2, roundSteps: 2, labeller: 'teacher', decay: 0.9, pseudoWeight: 1, threshold: 0, labelEvery: 'round',
+      { batch: 2, lr: 1e-3, weightDecay: 0, rounds: 2, roundSteps: 2, evalEvery: 2, labeller: 'teacher', decay: 0.9, pseudoWeight: 1, threshold: 0, labelEvery: 'round',
         augment: { noise: 0.1, jitter: 0.1 }, alignment: 'weighted', advWeight: 0.01, lrD: 1e-3, discHidden: 8 }, new pg.Generator(5));
     expect(res.checkpoints.map((c) => c.step)).toEqual([0, 2, 4]);
+    expect(res.checkpoints.map((c) => c.eval !== null)).toEqual([true, false, true]); // evalEvery 2, and the last round
     expect(res.checkpoints[0]!.studentLabels).toEqual(res.checkpoints[0]!.teacherLabels); // the teacher starts as a copy
     expect(res.checkpoints[0]!.studentLabels.length).toBe(2 * 256);
     expect(res.teacherGradFree).toBe(true);
