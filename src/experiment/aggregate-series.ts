@@ -5,6 +5,7 @@
  *    x values differ, one faint line per seed (one legend entry per curve name);
  *  - bar: the mean bar, ±1 s.e. whiskers, and one dot per seed;
  *  - heatmap: the elementwise mean (the caption gives the largest standard error of a cell);
+ *    categorical heatmaps (label maps): one figure per seed;
  *    matrices of different shapes or labels: one figure per seed;
  *  - scatter: every seed's points, colour per series and marker shape per seed;
  *  - simplex: every seed's path, faint, one legend entry per path name; markers that differ
@@ -91,6 +92,8 @@ function perSeed(id: string, per: { seed: number; s: Series }[], why: string): S
 
 function aggregateHeatmap(id: string, per: Per<'heatmap'>): Series[] {
   const base = per[0]!.s;
+  // Categories (e.g. class labels) have no mean: every seed's map is drawn.
+  if (base.data.categories) return perSeed(id, per, 'categorical maps are not averaged');
   const shape = base.data.values.map((r) => r.length);
   const same = per.every(
     (p) => sameArray(p.s.data.values.map((r) => r.length), shape) && sameArray(p.s.data.xLabels, base.data.xLabels) && sameArray(p.s.data.yLabels, base.data.yLabels),

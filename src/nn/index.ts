@@ -10,3 +10,4 @@ export * from './schedule.js';
 // A namespace: its normal_/uniform_ would clash with pg.normal_/pg.uniform_.
 export * as init from './init.js';
 export * from './torch.js';
+export * from './window-attention.js';

@@ -14,5 +14,6 @@ import { headProbing } from './head-probing/experiment.js';
 import { filterKd } from './filter-kd/experiment.js';
 import { levelSampling } from './level-sampling/experiment.js';
 import { multiAgent } from './multi-agent/experiment.js';
+import { transda } from './transda/experiment.js';
 
-export const experiments: readonly Experiment[] = [example, dera, iteratedLearning, oaif, lpntkExperiment, headProbing, filterKd, levelSampling, multiAgent];
+export const experiments: readonly Experiment[] = [example, dera, iteratedLearning, oaif, lpntkExperiment, headProbing, filterKd, levelSampling, multiAgent, transda];

@@ -238,6 +238,14 @@ describe('figures over seeds that differ in shape', () => {
     ]);
   });
 
+  it('categorical heatmaps (label maps) are never averaged: one figure per seed, each with its legend', () => {
+    const hs = seriesOf((seed) => ({ name: 'labels', kind: 'heatmap', title: 'L', data: { values: [[seed, 1]], categories: { names: ['a', 'b', 'c'] } } }), [2, 0]);
+    expect(hs.map((h) => h.name)).toEqual(['labels-seed-2', 'labels-seed-0']);
+    expect(hs.map((h) => (h.kind === 'heatmap' ? h.data.values : null))).toEqual([[[2, 1]], [[0, 1]]]);
+    expect(hs[0]!.caption).toMatch(/categorical maps are not averaged/);
+    for (const h of hs) expect(byClass(checkSvg(renderSeries(h)), 'g', 'legend').length).toBe(1);
+  });
+
   it('scatter with several series: colours for the series, shapes for the seeds in the legend', () => {
     const [s] = seriesOf((seed) => ({ name: 's', kind: 'scatter', title: 'S', data: { series: [{ name: 'u', x: [seed], y: [1] }, { name: 'v', x: [seed], y: [2] }] } }), [3, 4]);
     if (s!.kind !== 'scatter') throw new Error('kind');

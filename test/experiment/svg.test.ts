@@ -276,6 +276,23 @@ describe('heatmap', () => {
     for (const t of ['W', 'a', 'b', 'c', 'r0', 'r1']) expect(textsOf(root)).toContain(t);
   });
 
+  it('categorical: one colour per category, white separators, a legend and no colour bar', () => {
+    const values = [
+      [0, 1, NaN],
+      [2, 0, 7],
+    ];
+    const root = checkSvg(heatmap({ title: 'labels', values, yLabels: ['top', ''], categories: { names: ['sky', 'road', 'car'], colors: ['#111111', '#222222', '#333333'] } }));
+    const fills = byClass(root, 'rect', 'cell').map((c) => c.attrs.fill);
+    expect(fills).toEqual(['#111111', '#222222', '#ffffff', '#333333', '#111111', '#ffffff']); // 7: unknown
+    expect(byClass(root, 'g', 'colorbar').length).toBe(0);
+    const legend = byClass(root, 'g', 'legend')[0]!;
+    expect(textsOf(legend)).toEqual(['sky', 'road', 'car']);
+    expect(textsOf(root)).toContain('top');
+    // Without colours, the categories take the series palette.
+    const plain = checkSvg(heatmap({ title: 'p', values: [[0, 1]], categories: { names: ['a', 'b'] } }));
+    expect(byClass(plain, 'rect', 'cell').map((c) => c.attrs.fill)).toEqual(['#0072B2', '#D55E00']);
+  });
+
   it('handles constant, empty and ragged input', () => {
     checkSvg(heatmap({ title: 'c', values: [[2, 2], [2, 2]] }));
     checkSvg(heatmap({ title: 'e', values: [] }));

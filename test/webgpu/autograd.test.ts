@@ -28,6 +28,8 @@ const CASES: [string, number[][], (...xs: pg.Tensor[]) => pg.Tensor, number?][] 
   }],
   ['conv2d + pooling', [[2, 3, 8, 8], [4, 3, 3, 3], [4]], (x, w, b) => pg.maxPool2d(pg.conv2d(x, w, b, { padding: 1 }).tanh(), 2).square().mean().add(pg.avgPool2d(x, 2, { stride: 1 }).sum().mul(0.01))],
   ['activations', [[6, 7]], (x) => x.sigmoid().mul(x.gelu()).add(x.gelu({ approximate: 'tanh' })).add(x.erf()).add(x.silu()).add(x.softplus()).add(x.softmax(1).log()).add(x.exp().mul(0.1)).sum()],
+  // gelu's backward over a wide range (x in about ±12), where a (1 + tanh z) form would cancel in float32.
+  ['gelu backward, x in about ±12', [[40, 25]], (x) => x.mul(4).gelu().mul(x.cos()).add(x.mul(4).gelu({ approximate: 'tanh' })).sum()],
   ['div / pow / sqrt / log', [[5, 4], [4]], (a, b) => a.div(b.abs().add(1)).add(a.abs().add(0.5).pow(1.7)).add(b.square().add(1).sqrt().log()).sum()],
   ['reductions', [[4, 6, 5]], (x) => x.max(1).sum().add(x.min(-1).mean()).add(x.var(2).sum()).add(x.std(0).sum()).add(x.logsumexp([0, 2]).sum()).add(x.cumsum(1).mul(0.1).sum()).add(x.abs().add(0.5).prod(2).sum())],
   ['indexing', [[7, 5], [3, 5]], (x, s) => {

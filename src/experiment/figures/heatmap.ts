@@ -2,6 +2,7 @@
 import { svgOpen } from './axes.js';
 import { formatTick, niceTicks } from './scales.js';
 import { escapeXml, formatNumber, px, textWidth } from './text.js';
+import { drawLegend, layoutLegend, seriesColor } from './legend.js';
 
 /** Anchor colours of the viridis map (perceptually uniform, readable in greyscale). */
 const VIRIDIS: readonly [number, number, number][] = [
@@ -52,11 +53,17 @@ export interface HeatmapOptions {
   vmax?: number;
   /** Print each value in its cell. */
   annotate?: boolean;
+  /**
+   * Categorical cells (e.g. a map of class labels): value k is drawn in colors[k] (default: the
+   * series palette) with a legend of the names instead of a colour bar; other values (NaN) are white.
+   */
+  categories?: { names: string[]; colors?: string[] };
   width?: number;
   height?: number;
 }
 
 export function heatmap(opts: HeatmapOptions): string {
+  if (opts.categories) return categoricalHeatmap(opts, opts.categories);
   const W = opts.width ?? 640;
   const H = opts.height ?? 480;
   const rows = opts.values.length;
@@ -160,6 +167,51 @@ export function heatmap(opts: HeatmapOptions): string {
   }
   cb.push('</g>');
   body.push(cb.join(''));
+  body.push('</svg>');
+  return body.join('');
+}
+
+/** heatmap() for categorical values: one colour per category, a legend, no colour bar. */
+function categoricalHeatmap(opts: HeatmapOptions, cats: { names: string[]; colors?: string[] }): string {
+  const W = opts.width ?? 640;
+  const H = opts.height ?? 480;
+  const rows = opts.values.length;
+  const cols = Math.max(0, ...opts.values.map((r) => r.length));
+  const xLabels = opts.xLabels ?? [];
+  const yLabels = opts.yLabels ?? [];
+  const colorOf = (k: number) => cats.colors?.[k] ?? seriesColor(k);
+  const legend = layoutLegend(cats.names.map((name, k) => ({ name, color: colorOf(k), kind: 'rect' as const })));
+  const maxY = Math.max(0, ...yLabels.map((l) => textWidth(l, 11)));
+  const x0 = 20 + maxY + (opts.yLabel ? 22 : 0);
+  const x1 = W - 34 - legend.width;
+  const y0 = 40;
+  const y1 = H - 16 - (xLabels.length ? 18 : 4) - (opts.xLabel ? 22 : 0);
+  const cw = cols > 0 ? (x1 - x0) / cols : 0;
+  const ch = rows > 0 ? (y1 - y0) / rows : 0;
+  const body: string[] = [svgOpen(W, H, opts.title), '<g class="cells">'];
+  for (let r = 0; r < rows; r++)
+    for (let c = 0; c < cols; c++) {
+      const v = opts.values[r]![c];
+      const known = v !== undefined && Number.isInteger(v) && v >= 0 && v < cats.names.length;
+      const fill = known ? colorOf(v) : '#ffffff';
+      body.push(`<rect class="cell" x="${px(x0 + c * cw)}" y="${px(y0 + r * ch)}" width="${px(cw + 0.3)}" height="${px(ch + 0.3)}" fill="${fill}"/>`);
+    }
+  body.push('</g>');
+  const labels: string[] = ['<g class="labels" font-size="11">'];
+  xLabels.slice(0, cols).forEach((l, c) => {
+    if (l) labels.push(`<text x="${px(x0 + (c + 0.5) * cw)}" y="${px(y1 + 14)}" text-anchor="middle">${escapeXml(l)}</text>`);
+  });
+  yLabels.slice(0, rows).forEach((l, r) => {
+    if (l) labels.push(`<text x="${px(x0 - 6)}" y="${px(y0 + (r + 0.5) * ch + 4)}" text-anchor="end">${escapeXml(l)}</text>`);
+  });
+  labels.push('</g>');
+  body.push(labels.join(''));
+  if (opts.xLabel) body.push(`<text class="axis-label" x="${px((x0 + x1) / 2)}" y="${px(H - 10)}" text-anchor="middle" font-size="13">${escapeXml(opts.xLabel)}</text>`);
+  if (opts.yLabel) {
+    const y = (y0 + y1) / 2;
+    body.push(`<text class="axis-label" x="16" y="${px(y)}" text-anchor="middle" font-size="13" transform="rotate(-90 16 ${px(y)})">${escapeXml(opts.yLabel)}</text>`);
+  }
+  body.push(drawLegend(legend, x1 + 14, y0 + 8));
   body.push('</svg>');
   return body.join('');
 }
