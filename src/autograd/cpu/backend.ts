@@ -4,8 +4,7 @@
 // (a Content-Security-Policy without 'wasm-unsafe-eval'); elsewhere the wasm backend serves 'cpu'.
 import type { Backend, Capabilities, Storage, View } from '../backend.js';
 import { arrayFor, bytesPerElement, type DType, type TypedArray } from '../dtype.js';
-import { isContiguous, sizeOf } from '../shape.js';
-import { copyStrided } from './strided.js';
+import { readView } from './strided.js';
 import { cpuKernels } from './kernels.js';
 
 const POOL_LIMIT_BYTES = 256 * 1024 * 1024;
@@ -50,13 +49,7 @@ export class CpuBackend implements Backend {
   }
 
   readSync(v: View): TypedArray {
-    const src = v.storage.data as TypedArray;
-    if (!src) throw new Error('read: storage was released');
-    const n = sizeOf(v.shape);
-    if (isContiguous(v.shape, v.strides)) return src.slice(v.offset, v.offset + n);
-    const out = arrayFor(v.dtype, n);
-    copyStrided(v, out);
-    return out;
+    return readView(v);
   }
 
   async read(v: View): Promise<TypedArray> {

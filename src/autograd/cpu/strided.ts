@@ -49,6 +49,21 @@ export function copyStrided(v: View, out: TypedArray, outOff = 0): void {
   });
 }
 
+/**
+ * A copy of the view's elements in a fresh contiguous array (readSync of the typed-array backends):
+ * slice() of a contiguous range gives an unshared buffer, so the result outlives the tensor and a
+ * wasm heap that grows.
+ */
+export function readView(v: View): TypedArray {
+  const src = v.storage.data as TypedArray;
+  if (!src) throw new Error('read: storage was released');
+  const n = sizeOf(v.shape);
+  if (isContiguous(v.shape, v.strides)) return src.slice(v.offset, v.offset + n);
+  const out = arrayFor(v.dtype, n);
+  copyStrided(v, out);
+  return out;
+}
+
 /** The view's elements as a contiguous array: its own storage when already contiguous, else a copy. */
 export function contiguousData(v: View): { data: TypedArray; offset: number } {
   if (isContiguous(v.shape, v.strides)) return { data: v.storage.data as TypedArray, offset: v.offset };

@@ -9,9 +9,8 @@
 // accumulates in float32 (a fixed order: the same bits from run to run and for any thread count),
 // within each op's declared tolerance of the reference.
 import type { Backend, Capabilities, PrecisionMode, Storage, View } from '../backend.js';
-import { arrayFor, type DType, type TypedArray } from '../dtype.js';
-import { isContiguous, sizeOf } from '../shape.js';
-import { copyStrided } from '../cpu/strided.js';
+import type { DType, TypedArray } from '../dtype.js';
+import { readView } from '../cpu/strided.js';
 import { heap } from './runtime.js';
 import { runFusedExpr, wasmKernels } from './kernels.js';
 import { supported, usesMath } from './elementwise.js';
@@ -50,14 +49,7 @@ export class WasmBackend implements Backend {
   }
 
   readSync(v: View): TypedArray {
-    const src = v.storage.data as TypedArray;
-    if (!src) throw new Error('read: storage was released');
-    const n = sizeOf(v.shape);
-    // slice() copies into a fresh (unshared) buffer: the result outlives the tensor.
-    if (isContiguous(v.shape, v.strides)) return src.slice(v.offset, v.offset + n);
-    const out = arrayFor(v.dtype, n);
-    copyStrided(v, out);
-    return out;
+    return readView(v);
   }
 
   async read(v: View): Promise<TypedArray> {

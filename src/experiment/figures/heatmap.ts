@@ -133,11 +133,7 @@ export function heatmap(opts: HeatmapOptions): string {
   });
   labels.push('</g>');
   body.push(labels.join(''));
-  if (opts.xLabel) body.push(`<text class="axis-label" x="${px((x0 + x1) / 2)}" y="${px(H - 10)}" text-anchor="middle" font-size="13">${escapeXml(opts.xLabel)}</text>`);
-  if (opts.yLabel) {
-    const y = (y0 + y1) / 2;
-    body.push(`<text class="axis-label" x="16" y="${px(y)}" text-anchor="middle" font-size="13" transform="rotate(-90 16 ${px(y)})">${escapeXml(opts.yLabel)}</text>`);
-  }
+  body.push(axisTitles(opts, x0, x1, y0, y1, H));
 
   // Colour bar: stacked strips rather than a gradient, which would need a document-unique id.
   const bx = x1 + 20;
@@ -206,12 +202,19 @@ function categoricalHeatmap(opts: HeatmapOptions, cats: { names: string[]; color
   });
   labels.push('</g>');
   body.push(labels.join(''));
-  if (opts.xLabel) body.push(`<text class="axis-label" x="${px((x0 + x1) / 2)}" y="${px(H - 10)}" text-anchor="middle" font-size="13">${escapeXml(opts.xLabel)}</text>`);
-  if (opts.yLabel) {
-    const y = (y0 + y1) / 2;
-    body.push(`<text class="axis-label" x="16" y="${px(y)}" text-anchor="middle" font-size="13" transform="rotate(-90 16 ${px(y)})">${escapeXml(opts.yLabel)}</text>`);
-  }
+  body.push(axisTitles(opts, x0, x1, y0, y1, H));
   body.push(drawLegend(legend, x1 + 14, y0 + 8));
   body.push('</svg>');
   return body.join('');
+}
+
+/** The x and y axis titles, under and left of the cell area [x0, x1] × [y0, y1]. */
+function axisTitles(opts: HeatmapOptions, x0: number, x1: number, y0: number, y1: number, H: number): string {
+  let out = '';
+  if (opts.xLabel) out += `<text class="axis-label" x="${px((x0 + x1) / 2)}" y="${px(H - 10)}" text-anchor="middle" font-size="13">${escapeXml(opts.xLabel)}</text>`;
+  if (opts.yLabel) {
+    const y = (y0 + y1) / 2;
+    out += `<text class="axis-label" x="16" y="${px(y)}" text-anchor="middle" font-size="13" transform="rotate(-90 16 ${px(y)})">${escapeXml(opts.yLabel)}</text>`;
+  }
+  return out;
 }
