@@ -225,9 +225,17 @@ describe('transda: the experiment wiring (tiny settings, seed 0)', () => {
     expect(m.mean).toBe(2);
     expect(m.hi - m.mean).toBeCloseTo(4.303 / Math.sqrt(3), 9);
     expect(Number.isNaN(meanInterval([1]).lo)).toBe(true);
-    const c = acrossSeeds('x', [0.1, 0.3], [0, 1], '>=', 0.15);
-    expect(c.pass).toBe(true);
-    expect(c.value).toBeCloseTo(0.2, 12);
-    expect(c.detail).toMatch(/per seed 0: 0\.100, 1: 0\.300/);
+    // The side of the interval that must clear the threshold is checked: a mean of 0.2 over a wide
+    // interval does not pass ≥ 0.15; a narrow one does; ≤ checks the upper end; one seed its value.
+    const wide = acrossSeeds('x', [0.1, 0.3], [0, 1], '>=', 0.15);
+    expect(wide.pass).toBe(false);
+    expect(wide.value).toBeCloseTo(meanInterval([0.1, 0.3]).lo, 12);
+    expect(wide.detail).toMatch(/lower end .* \(mean 0\.200\).*per seed 0: 0\.100, 1: 0\.300/);
+    const narrow = acrossSeeds('x', [0.19, 0.2, 0.21], [0, 1, 2], '>=', 0.15);
+    expect(narrow.pass).toBe(true);
+    expect(narrow.value).toBeCloseTo(meanInterval([0.19, 0.2, 0.21]).lo, 12);
+    expect(acrossSeeds('x', [0.19, 0.2, 0.21], [0, 1, 2], '<=', 0.2).value).toBeCloseTo(meanInterval([0.19, 0.2, 0.21]).hi, 12);
+    const one = acrossSeeds('x', [0.2], [7], '>=', 0.15);
+    expect([one.pass, one.value]).toEqual([true, 0.2]);
   });
 });

@@ -431,7 +431,12 @@ export function acrossSeeds(name: string, values: number[], seeds: number[], com
   const per = values.map((x, i) => `${seeds[i]}: ${x.toFixed(3)}`).join(', ');
   const interval = values.length > 1 ? `, 95% t-interval [${lo.toFixed(3)}, ${hi.toFixed(3)}]` : '';
   const few = values.length < CLAIM_SEEDS ? `; only ${values.length} seed${values.length === 1 ? '' : 's'} (the claim is over ${CLAIM_SEEDS}): indicative, run --seeds ${CLAIM_SEEDS} or more` : '';
-  return check(name, mean, comparison, threshold, `mean over ${values.length} seed${values.length === 1 ? '' : 's'}${interval}; per seed ${per}${few}`);
+  // The side of the interval that must clear the threshold is what is checked (a mean just over
+  // the line, with an interval across it, does not pass); one seed has no interval: its value is checked.
+  const side = comparison === '<=' ? 'upper' : 'lower';
+  const value = values.length > 1 ? (comparison === '<=' ? hi : lo) : mean;
+  const what = values.length > 1 ? `${side} end of the 95% t-interval of the mean over ${values.length} seeds (mean ${mean.toFixed(3)})` : 'one seed: its value';
+  return check(name, value, comparison, threshold, `${what}${interval}; per seed ${per}${few}`);
 }
 
 // ------------------------------------------------------------------------------ the Experiment
