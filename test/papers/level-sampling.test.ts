@@ -11,7 +11,7 @@ import { GrowingBufferSource } from '../../src/papers/level-sampling/sources.js'
 import { CELL_KINDS, N_IN, VAE_INPUT, decodeLogits, dihedral, encodeLevelOneHot, slerp } from '../../src/papers/level-sampling/vae.js';
 import { auc, fitLogistic, shiftAUC } from '../../src/papers/level-sampling/shift.js';
 import { miGapBound, probeMI } from '../../src/papers/level-sampling/agent.js';
-import { SETTINGS, levelMosaic, levelSampling, runLevelSampling, type Settings } from '../../src/papers/level-sampling/experiment.js';
+import { CELL_CATEGORIES, SETTINGS, levelMosaic, levelSampling, runLevelSampling, type Settings } from '../../src/papers/level-sampling/experiment.js';
 import { expectSameClaims } from '../helpers/claims.js';
 
 const at = (r: number, c: number) => r * SIZE + c;
@@ -287,15 +287,15 @@ describe('level-sampling: VAE pieces, shift measure, MI probe', () => {
     expect(miGapBound(-0.1, 32)).toBe(0);
   });
 
-  it('the level figure lays levels out side by side with grey (NaN) separators', () => {
+  it('the level figure lays levels out side by side with white (NaN) separators, one category per cell kind', () => {
     const l = handLevel();
     const m = levelMosaic([{ name: 'a', levels: [l, l] }, { name: 'b', levels: [l, l] }], 2);
     expect(m.values.length).toBe(2 * SIZE + 1);
     expect(m.values[0]!.length).toBe(2 * SIZE + 1);
     expect(m.values[0]![SIZE]).toBeNaN();
     expect(m.values[SIZE]![0]).toBeNaN();
-    expect(m.values[1]![1]).toBe(0.4); // the start
-    expect(m.values[7]![7]).toBe(0.6); // the goal
+    expect(CELL_CATEGORIES.names[m.values[1]![1]!]).toBe('start');
+    expect(CELL_CATEGORIES.names[m.values[7]![7]!]).toBe('goal');
     expect(m.xLabels[4]).toBe('a');
   });
 });

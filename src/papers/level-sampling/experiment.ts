@@ -203,9 +203,12 @@ async function runAgent(ctx: Context, method: Method, progress: (f: number) => v
 }
 
 // ---------------------------------------------------------------------------------- figures
-/** Cell codes of the level figure (a heatmap: the report's colour scale, explained in its colour-bar label). */
-const CODE = { wall: 0, lava: 0.2, start: 0.4, goal: 0.6, moss: 0.8, empty: 1 };
-const CODE_LABEL = '0 wall · .2 lava · .4 start · .6 goal · .8 moss · 1 empty';
+/** Cell categories of the level figure (a categorical heatmap: one colour per kind, a legend). */
+const CODE = { wall: 0, lava: 1, start: 2, goal: 3, moss: 4, empty: 5 };
+export const CELL_CATEGORIES = {
+  names: ['wall', 'lava', 'start', 'goal', 'moss', 'empty'],
+  colors: ['#3b3b3b', '#d55e00', '#0072b2', '#e69f00', '#009e73', '#f4f1e8'],
+};
 
 /** Levels side by side (one block column per generator, `rows` examples each) as a heatmap matrix. */
 export function levelMosaic(groups: { name: string; levels: Level[] }[], rows: number): { values: number[][]; xLabels: string[] } {
@@ -318,8 +321,8 @@ export async function runLevelSampling(s: Settings, opts: Pick<RunOptions, 'seed
     ], 2);
     series.push({
       kind: 'heatmap', name: 'levels', title: `Example levels (seed ${seed}): G*, VAE interpolations, random edits, DR`,
-      caption: 'Two levels per generator, one generator per block column; the colour codes the cell: 0 wall (dark), 0.2 lava, 0.4 start, 0.6 goal, 0.8 moss (green), 1 empty (yellow); grey separates levels.',
-      data: { ...mosaic, yLabels: new Array<string>(mosaic.values.length).fill(''), colorbarLabel: CODE_LABEL, vmin: 0, vmax: 1, width: 900, height: 470 },
+      caption: 'Two levels per generator, one generator per block column; white lines separate the levels.',
+      data: { ...mosaic, yLabels: new Array<string>(mosaic.values.length).fill(''), categories: CELL_CATEGORIES, width: 900, height: 470 },
     });
   }
   const color = (m: Method) => PALETTE[s.methods.indexOf(m) % PALETTE.length]!;
