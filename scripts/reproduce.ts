@@ -4,7 +4,7 @@
  *   --paper <name>   only these experiments (repeatable, or a comma list)
  *   --list           list the experiments and their claims, run nothing
  *   --full           full settings (default: quick)
- *   --seeds <n>      seeds 0..n-1 (default 1 quick, 3 full)
+ *   --seeds <n>      seeds 0..n-1 (default 1 quick, 3 full, or an experiment's defaultSeeds if more)
  *   --seeds <a,b,c>  exactly these seeds; a range a-b stands for a..b, e.g. --seeds 10-19 or 0,5-7
  *   --seed <s>       the single seed s
  *   --device <d>     cpu (default) or webgpu
@@ -65,6 +65,14 @@ export interface CliOptions {
   resume: boolean;
   /** --queue: the Redis URL the jobs go to (packages/sweep). */
   queue?: string;
+  /** No --seeds / --seed: each experiment may raise the count (Experiment.defaultSeeds). */
+  defaultSeeds?: boolean;
+}
+
+/** The seeds an experiment runs: the asked-for ones, or the default count raised to its defaultSeeds. */
+export function seedsFor(o: CliOptions, e: Experiment): number[] {
+  if (!o.defaultSeeds || !(e.defaultSeeds! > o.seeds.length)) return o.seeds;
+  return Array.from({ length: e.defaultSeeds! }, (_, i) => i);
 }
 
 /** A mistake in the command line; the message starts with the flag it is about. */
@@ -205,6 +213,7 @@ export function parseArgs(argv: readonly string[]): CliOptions {
   } else {
     const n = seedCount ?? (o.mode === 'full' ? 3 : 1);
     o.seeds = Array.from({ length: n }, (_, i) => i);
+    if (seedCount === null) o.defaultSeeds = true;
   }
   return o;
 }
@@ -314,19 +323,20 @@ export async function main(argv: readonly string[], deps: MainDeps = {}): Promis
   for (const e of chosen) {
     beginExperimentFiles(outDir, e.name, { resume: opts.resume });
     if (!opts.resume) continue;
-    for (const seed of opts.seeds) {
+    for (const seed of seedsFor(opts, e)) {
       const run = findSeedRun(outDir, e.name, seed, opts.mode, opts.device);
       if (run) earlier.set(`${e.name}/${seed}`, run);
     }
   }
-  const total = chosen.length * opts.seeds.length - earlier.size;
+  const total = chosen.reduce((n, e) => n + seedsFor(opts, e).length, 0) - earlier.size;
   const progress = createProgress(out, { total });
   const workerScript = opts.inProcess ? undefined : deps.workerScript;
   const lanes = opts.jobs ?? (opts.device === 'webgpu' ? 1 : availableParallelism());
   const where = queue ? `on the queue at ${queue.where}` : workerScript ? `${Math.min(total, lanes)} worker thread(s)` : 'in-process';
   const resumed = earlier.size ? ` (${earlier.size} more from the output folder, --resume)` : '';
+  const more = chosen.filter((e) => seedsFor(opts, e) !== opts.seeds).map((e) => `${e.name}: seeds 0-${seedsFor(opts, e).length - 1}`);
   progress.log(
-    `reproduce: ${chosen.map((e) => e.name).join(', ')}; ${opts.mode} mode, ${opts.device}, seed${opts.seeds.length > 1 ? 's' : ''} ${opts.seeds.join(',')}; ${total} job(s)${resumed}, ${where}; output in ${outDir}`,
+    `reproduce: ${chosen.map((e) => e.name).join(', ')}; ${opts.mode} mode, ${opts.device}, seed${opts.seeds.length > 1 ? 's' : ''} ${opts.seeds.join(',')}${more.length ? ` (${more.join('; ')}: their claims are stated over that many seeds)` : ''}; ${total} job(s)${resumed}, ${where}; output in ${outDir}`,
   );
   let failures = 0;
   let claimsPassed = 0;
@@ -340,6 +350,7 @@ export async function main(argv: readonly string[], deps: MainDeps = {}): Promis
       mode: opts.mode,
       device: opts.device,
       seeds: opts.seeds,
+      seedsOf: (e) => seedsFor(opts, e),
       completed: (name, seed) => earlier.get(`${name}/${seed}`),
       onEvent(ev) {
         if (ev.type === 'start') progress.start(`${ev.experiment}/${ev.seed}`, `${ev.experiment} seed=${ev.seed}`);

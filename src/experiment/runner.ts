@@ -138,6 +138,8 @@ export interface RunnerOptions {
   mode: Mode;
   device: DeviceName;
   seeds: number[];
+  /** The seeds of one experiment, where they differ from `seeds` (a CLI default per experiment). */
+  seedsOf?(e: Experiment): number[];
   /**
    * The script a worker thread loads: a bundle whose top level calls workerMain(registry) when
    * isExperimentWorker(). Without it the jobs run one after another in this thread.
@@ -198,7 +200,8 @@ export interface JobBook {
  */
 export function jobBook(opts: RunnerOptions, caller = 'runExperiments'): JobBook {
   for (const e of opts.experiments) if (!NAME_RE.test(e.name)) throw new Error(`experiment name ${JSON.stringify(e.name)}: use letters, digits, '-' and '_'`);
-  if (!opts.seeds.length) throw new Error(`${caller}: no seeds`);
+  const seedsOf = (e: Experiment): number[] => opts.seedsOf?.(e) ?? opts.seeds;
+  for (const e of opts.experiments) if (!seedsOf(e).length) throw new Error(`${caller}: no seeds`);
   const emit = (e: RunnerEvent): void => opts.onEvent?.(e);
   const expOf = (name: string): Experiment => opts.experiments.find((e) => e.name === name)!;
   const runs = new Map<string, SeedRun[]>();
@@ -210,10 +213,11 @@ export function jobBook(opts: RunnerOptions, caller = 'runExperiments'): JobBook
     const list = runs.get(exp.name) ?? [];
     list.push(run);
     runs.set(exp.name, list);
-    if (list.length === opts.seeds.length) {
-      list.sort((a, b) => opts.seeds.indexOf(a.seed) - opts.seeds.indexOf(b.seed));
+    const seeds = seedsOf(exp);
+    if (list.length === seeds.length) {
+      list.sort((a, b) => seeds.indexOf(a.seed) - seeds.indexOf(b.seed));
       const seconds = (performance.now() - started.get(exp.name)!) / 1000;
-      const ctx: Parameters<typeof makeReport>[2] = { mode: opts.mode, device: opts.device, seeds: opts.seeds, seconds };
+      const ctx: Parameters<typeof makeReport>[2] = { mode: opts.mode, device: opts.device, seeds, seconds };
       if (resumed.has(exp.name)) ctx.resumedSeeds = resumed.get(exp.name)!;
       const report = makeReport(exp, list, ctx);
       reports.set(exp.name, report);
@@ -227,8 +231,9 @@ export function jobBook(opts: RunnerOptions, caller = 'runExperiments'): JobBook
   // Jobs finished by an earlier invocation count as done before anything runs.
   const todo: JobInfo[] = [];
   for (const e of opts.experiments) {
-    for (const seed of opts.seeds) {
-      const job: JobInfo = { experiment: e.name, seed, seeds: opts.seeds, mode: opts.mode, device: opts.device };
+    const seeds = seedsOf(e);
+    for (const seed of seeds) {
+      const job: JobInfo = { experiment: e.name, seed, seeds, mode: opts.mode, device: opts.device };
       const done = opts.completed?.(job.experiment, job.seed);
       if (!done) {
         todo.push(job);

@@ -128,6 +128,12 @@ export interface Experiment {
   findings?: ClaimSpec[];
   /** One or two sentences shown at the top of the report section. */
   summary?: string;
+  /**
+   * How many seeds (0, 1, …) a run uses when no seeds are asked for, where the mode's default
+   * (1 quick, 3 full) is fewer: for claims stated over several seeds, so that the default run
+   * checks them as stated.
+   */
+  defaultSeeds?: number;
   run(options: RunOptions): Promise<Result> | Result;
   /**
    * Optional checks about all seeds together, e.g. on the mean; called once after every seed ran.

@@ -6,7 +6,7 @@ import { spawn, spawnSync, type SpawnSyncReturns } from 'node:child_process';
 import { existsSync, mkdirSync, readdirSync, readFileSync, rmdirSync, writeFileSync } from 'node:fs';
 import { join, resolve } from 'node:path';
 import { fromJson, toJson, writeIndex, RESULTS_SCHEMA, type Experiment, type ExperimentReport } from '../../src/experiment/node.js';
-import { main, parseArgs, parseSeeds } from '../../scripts/reproduce.js';
+import { main, parseArgs, parseSeeds, seedsFor } from '../../scripts/reproduce.js';
 import { all, byClass, checkSvg, parseXml } from '../helpers/xml.js';
 import { fake, fakeResult, passing, Sink, tmp } from './fakes.js';
 
@@ -65,6 +65,26 @@ describe('reproduce CLI', () => {
     expect(await main(['--list'], { registry: [fake('f')], stdout: out, stderr: err })).toBe(0);
     expect(out.text).toMatch(/f {2}Fake f \(Tester, Nowhere 2024, arXiv:0000\.00000\)/);
     expect(out.text).toMatch(/- seed-small: seed < 2/);
+  });
+
+  it("an experiment's defaultSeeds raises the default count only: --seeds and --seed still decide", async () => {
+    const many = passing('many', { defaultSeeds: 3 });
+    const one = passing('one');
+    expect(seedsFor(parseArgs([]), many)).toEqual([0, 1, 2]);
+    expect(seedsFor(parseArgs([]), one)).toEqual([0]);
+    expect(seedsFor(parseArgs(['--full']), passing('few', { defaultSeeds: 2 }))).toEqual([0, 1, 2]); // full's 3 is more
+    expect(seedsFor(parseArgs(['--seeds', '2']), many)).toEqual([0, 1]);
+    expect(seedsFor(parseArgs(['--seed', '7']), many)).toEqual([7]);
+    const dir = tmp();
+    const out = new Sink();
+    expect(await main(['--out', dir], { registry: [many, one], stdout: out, stderr: out }), out.text).toBe(0);
+    expect(out.text).toMatch(/many: seeds 0-2: their claims are stated over that many seeds\); 4 job\(s\)/);
+    const seedsOf = (name: string) => fromJson<ExperimentReport>(readFileSync(join(dir, name, 'results.json'), 'utf8')).seeds;
+    expect([seedsOf('many'), seedsOf('one')]).toEqual([[0, 1, 2], [0]]);
+    // --resume finds the same jobs.
+    const again = new Sink();
+    expect(await main(['--out', dir, '--resume'], { registry: [many, one], stdout: again, stderr: again })).toBe(0);
+    expect(again.text).toMatch(/0 job\(s\) \(4 more from the output folder, --resume\)/);
   });
 
   it('passing run: exit 0, results.json, well-formed SVGs and index.html', async () => {
