@@ -4,11 +4,10 @@ import type { Kernel } from '../backend.js';
 import type { KernelMap } from '../ops/table.js';
 import type { UnfoldAttrs } from '../ops/nn.js';
 import type { FloatArray, TypedArray } from '../dtype.js';
-import { broadcastStrides, contiguousStrides, sizeOf } from '../shape.js';
 import { BINARY_LOOPS, UNARY_LOOPS, where } from './elementwise.js';
 import { REDUCE_ROWS, cumsum } from './reduce.js';
 import { argsort, gather, scatterAdd } from './indexing.js';
-import { copyInto } from './strided.js';
+import { copyInto, forEachMatmulBatch } from './strided.js';
 import { matmulCpu } from './threads.js';
 import { col2im, im2col } from './conv.js';
 
@@ -16,21 +15,10 @@ import { col2im, im2col } from './conv.js';
 const matmul: Kernel<{ batch: number[] }> = ([a, b], out, { batch }) => {
   const M = a.shape[a.shape.length - 2], K = a.shape[a.shape.length - 1], N = b.shape[b.shape.length - 1];
   const ra = a.shape.length, rb = b.shape.length;
-  const sa = broadcastStrides(a.shape.slice(0, -2), a.strides.slice(0, -2), batch);
-  const sb = broadcastStrides(b.shape.slice(0, -2), b.strides.slice(0, -2), batch);
-  const bstr = contiguousStrides(batch);
   const y = out.storage.data as FloatArray;
-  const nb = sizeOf(batch);
-  for (let i = 0; i < nb; i++) {
-    let ao = a.offset, bo = b.offset, rem = i;
-    for (let d = 0; d < batch.length; d++) {
-      const k = Math.floor(rem / bstr[d]);
-      rem -= k * bstr[d];
-      ao += k * sa[d];
-      bo += k * sb[d];
-    }
-    matmulCpu(a.storage.data, ao, a.strides[ra - 2], a.strides[ra - 1], b.storage.data, bo, b.strides[rb - 2], b.strides[rb - 1], y, i * M * N, M, N, K);
-  }
+  forEachMatmulBatch(a, b, batch, (i, ao, bo) =>
+    matmulCpu(a.storage.data, ao, a.strides[ra - 2], a.strides[ra - 1], b.storage.data, bo, b.strides[rb - 2], b.strides[rb - 1], y, i * M * N, M, N, K),
+  );
 };
 
 /** im2col per image (the op makes x contiguous). */

@@ -2,7 +2,7 @@
 // collapsed dimension); this walks the outer dims with an odometer and calls back once per row.
 import type { View } from '../backend.js';
 import { arrayFor, type TypedArray } from '../dtype.js';
-import { collapseDims, isContiguous, sizeOf } from '../shape.js';
+import { broadcastStrides, collapseDims, contiguousStrides, isContiguous, sizeOf } from '../shape.js';
 
 /**
  * Calls fn(offsets, rowLength, innerStrides) for every row of `shape`, where offsets[k] is the
@@ -80,4 +80,26 @@ export function copyInto(x: View, y: TypedArray, yStrides: readonly number[], yO
     const xs = s[0], ys = s[1];
     for (let i = 0; i < n; i++, xi += xs, yi += ys) y[yi] = xd[xi];
   });
+}
+
+/**
+ * The batch of a matmul [..., M, K] @ [..., K, N] with output batch dims `batch`: calls
+ * fn(i, aOffset, bOffset) for each output matrix i (row-major over `batch`), with the element
+ * offsets of its operand matrices (broadcast batch dims repeat the same matrix).
+ */
+export function forEachMatmulBatch(a: View, b: View, batch: readonly number[], fn: (i: number, aOff: number, bOff: number) => void): void {
+  const sa = broadcastStrides(a.shape.slice(0, -2), a.strides.slice(0, -2), batch);
+  const sb = broadcastStrides(b.shape.slice(0, -2), b.strides.slice(0, -2), batch);
+  const bstr = contiguousStrides(batch);
+  const nb = sizeOf(batch);
+  for (let i = 0; i < nb; i++) {
+    let ao = a.offset, bo = b.offset, rem = i;
+    for (let d = 0; d < batch.length; d++) {
+      const k = Math.floor(rem / bstr[d]!);
+      rem -= k * bstr[d]!;
+      ao += k * sa[d]!;
+      bo += k * sb[d]!;
+    }
+    fn(i, ao, bo);
+  }
 }

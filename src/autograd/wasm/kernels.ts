@@ -5,6 +5,7 @@ import type { Kernel, View } from '../backend.js';
 import type { KernelMap } from '../ops/table.js';
 import { broadcastStrides, collapseDims, contiguousStrides, isContiguous, shapesEqual, sizeOf } from '../shape.js';
 import { cpuKernels } from '../cpu/kernels.js';
+import { forEachMatmulBatch } from '../cpu/strided.js';
 import { usesPackedPath } from '../cpu/matmul.js';
 import type { WasmStorage } from './heap.js';
 import { heap, compiled, type Compiled } from './runtime.js';
@@ -81,10 +82,6 @@ const matmul: Kernel<{ batch: number[] }> = ([a, b], out, { batch }) => {
   const M = a.shape[a.shape.length - 2], K = a.shape[a.shape.length - 1], N = b.shape[b.shape.length - 1];
   const ra = a.shape.length, rb = b.shape.length;
   const ars = a.strides[ra - 2], acs = a.strides[ra - 1], brs = b.strides[rb - 2], bcs = b.strides[rb - 1];
-  const sa = broadcastStrides(a.shape.slice(0, -2), a.strides.slice(0, -2), batch);
-  const sb = broadcastStrides(b.shape.slice(0, -2), b.strides.slice(0, -2), batch);
-  const bstr = contiguousStrides(batch);
-  const nb = sizeOf(batch);
   const packed = usesPackedPath(M, N, K);
   const fast = (out.storage.backend as WasmBackend).precision === 'fast';
   const f64 = out.dtype === 'float64';
@@ -92,17 +89,10 @@ const matmul: Kernel<{ batch: number[] }> = ([a, b], out, { batch }) => {
   const es = f64 ? 8 : 4;
   const direct = packed ? null : directFn(f64);
   const t = packed ? 0 : scratchOf(0, 8 * Math.max(M, N, 2));
-  for (let i = 0; i < nb; i++) {
-    let ao = a.offset, bo = b.offset, rem = i;
-    for (let d = 0; d < batch.length; d++) {
-      const k = Math.floor(rem / bstr[d]);
-      rem -= k * bstr[d];
-      ao += k * sa[d];
-      bo += k * sb[d];
-    }
+  forEachMatmulBatch(a, b, batch, (i, ao, bo) => {
     if (mod) packedProduct(mod, es, fast && !f64, addr(a, ao), ars, acs, addr(b, bo), brs, bcs, addr(out, i * M * N), M, N, K);
     else direct!(addr(a, ao), ars, acs, addr(b, bo), brs, bcs, addr(out, i * M * N), M, N, K, t);
-  }
+  });
 };
 
 // ---------------------------------------------------------------- elementwise

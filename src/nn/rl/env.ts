@@ -45,6 +45,40 @@ export interface VecEnv {
   step(actions: Int32Array): void;
 }
 
+/**
+ * The step outputs of a VecEnv, allocated once for numEnvs × numAgents rows: the base class of the
+ * vectorised environments (SyncVecEnv, and families that implement VecEnv directly). Subclasses
+ * write these arrays in reset() and step().
+ */
+export abstract class VecEnvBase implements VecEnv {
+  readonly obs: Float32Array;
+  readonly rewards: Float32Array;
+  readonly terminated: Uint8Array;
+  readonly truncated: Uint8Array;
+  readonly finalObs: Float32Array;
+  readonly episodeReturn: Float32Array;
+  readonly episodeLength: Int32Array;
+
+  constructor(
+    readonly numEnvs: number,
+    readonly numAgents: number,
+    readonly obsSize: number,
+    readonly numActions: number,
+  ) {
+    const rows = numEnvs * numAgents;
+    this.obs = new Float32Array(rows * obsSize);
+    this.finalObs = new Float32Array(rows * obsSize);
+    this.rewards = new Float32Array(rows);
+    this.terminated = new Uint8Array(numEnvs);
+    this.truncated = new Uint8Array(numEnvs);
+    this.episodeReturn = new Float32Array(numEnvs);
+    this.episodeLength = new Int32Array(numEnvs);
+  }
+
+  abstract reset(): void;
+  abstract step(actions: Int32Array): void;
+}
+
 /** One environment, for SyncVecEnv. It draws all its randomness from the Rng it is given. */
 export interface Env {
   readonly obsSize: number;
@@ -70,18 +104,7 @@ export interface SyncVecEnvOptions {
 }
 
 /** N single environments stepped in a loop, as one VecEnv (see the file comment). */
-export class SyncVecEnv implements VecEnv {
-  readonly numEnvs: number;
-  readonly numAgents: number;
-  readonly obsSize: number;
-  readonly numActions: number;
-  readonly obs: Float32Array;
-  readonly rewards: Float32Array;
-  readonly terminated: Uint8Array;
-  readonly truncated: Uint8Array;
-  readonly finalObs: Float32Array;
-  readonly episodeReturn: Float32Array;
-  readonly episodeLength: Int32Array;
+export class SyncVecEnv extends VecEnvBase {
   readonly envs: Env[];
   readonly rng: Rng;
   readonly maxSteps: number;
@@ -96,21 +119,10 @@ export class SyncVecEnv implements VecEnv {
         throw new Error(`SyncVecEnv: environments differ (obsSize ${e.obsSize} vs ${e0.obsSize}, numActions ${e.numActions} vs ${e0.numActions})`);
     const maxSteps = opts.maxSteps ?? Infinity;
     if (!(maxSteps >= 1)) throw new Error(`SyncVecEnv: maxSteps must be >= 1, got ${opts.maxSteps}`);
+    super(envs.length, e0.numAgents ?? 1, e0.obsSize, e0.numActions);
     this.envs = envs;
-    this.numEnvs = envs.length;
-    this.numAgents = e0.numAgents ?? 1;
-    this.obsSize = e0.obsSize;
-    this.numActions = e0.numActions;
     this.maxSteps = maxSteps;
     this.rng = opts.seed instanceof Rng ? opts.seed : new Rng(opts.seed ?? 0);
-    const rows = this.numEnvs * this.numAgents;
-    this.obs = new Float32Array(rows * this.obsSize);
-    this.finalObs = new Float32Array(rows * this.obsSize);
-    this.rewards = new Float32Array(rows);
-    this.terminated = new Uint8Array(this.numEnvs);
-    this.truncated = new Uint8Array(this.numEnvs);
-    this.episodeReturn = new Float32Array(this.numEnvs);
-    this.episodeLength = new Int32Array(this.numEnvs);
     this.runningReturn = new Float64Array(this.numEnvs);
     this.steps = new Int32Array(this.numEnvs);
   }

@@ -6,6 +6,7 @@
  *   VecEnv            numEnvs × numAgents copies; obs Float32Array [numEnvs·numAgents·obsSize];
  *                     step(actions Int32Array) fills rewards, terminated, truncated; ended episodes
  *                     auto-reset (obs = new episode's first obs) with finalObs, episodeReturn/Length kept
+ *   VecEnvBase        the base class of vectorised environments: allocates those output arrays
  *   Env, SyncVecEnv   one environment (reset(rng), step(actions, rewards, at, rng) → RUNNING |
  *                     TERMINATED | TRUNCATED, observe(out, at)); SyncVecEnv(envs, {seed, maxSteps})
  *   Rng               seeded Philox word stream for JS code: uint32, float, int(n), bernoulli, choice, permutation

@@ -9,7 +9,7 @@
  * Observation: the 5×5 view centred on the agent, each cell one-hot over {empty, wall, lava,
  * moss, goal} (outside the grid reads as wall): 125 floats.
  */
-import { RUNNING, TERMINATED, TRUNCATED, type VecEnv } from '../../nn/rl/env.js';
+import { RUNNING, TERMINATED, TRUNCATED, VecEnvBase } from '../../nn/rl/env.js';
 import { MOVES } from '../../nn/rl/envs.js';
 
 
@@ -135,17 +135,7 @@ const DC = new Int8Array([0, 1, 0, -1]);
  * nextLevel(env) chooses the level of every new episode (at reset and at each auto-reset);
  * levelOf[env] tells which level an env is playing (the id nextLevel returned).
  */
-export class TinyCaveVecEnv implements VecEnv {
-  readonly numAgents = 1;
-  readonly obsSize = OBS_SIZE;
-  readonly numActions = 4;
-  readonly obs: Float32Array;
-  readonly rewards: Float32Array;
-  readonly terminated: Uint8Array;
-  readonly truncated: Uint8Array;
-  readonly finalObs: Float32Array;
-  readonly episodeReturn: Float32Array;
-  readonly episodeLength: Int32Array;
+export class TinyCaveVecEnv extends VecEnvBase {
   /** Per env: the id of the level being played (as returned by nextLevel), and whether the last episode reached the goal. */
   readonly levelOf: Int32Array;
   readonly solved: Uint8Array;
@@ -153,14 +143,8 @@ export class TinyCaveVecEnv implements VecEnv {
   private readonly pos: Int32Array;
   private readonly t: Int32Array;
 
-  constructor(readonly numEnvs: number, readonly nextLevel: (env: number) => { id: number; level: Level }, readonly maxSteps = MAX_STEPS) {
-    this.obs = new Float32Array(numEnvs * OBS_SIZE);
-    this.finalObs = new Float32Array(numEnvs * OBS_SIZE);
-    this.rewards = new Float32Array(numEnvs);
-    this.terminated = new Uint8Array(numEnvs);
-    this.truncated = new Uint8Array(numEnvs);
-    this.episodeReturn = new Float32Array(numEnvs);
-    this.episodeLength = new Int32Array(numEnvs);
+  constructor(numEnvs: number, readonly nextLevel: (env: number) => { id: number; level: Level }, readonly maxSteps = MAX_STEPS) {
+    super(numEnvs, 1, OBS_SIZE, 4);
     this.levelOf = new Int32Array(numEnvs);
     this.solved = new Uint8Array(numEnvs);
     this.cells = new Uint8Array(numEnvs * CELLS);

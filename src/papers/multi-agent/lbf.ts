@@ -43,6 +43,7 @@
  * environments run side by side or on the order they finish in.
  */
 import { philox4x32, randintFromWord } from '../../autograd/random.js';
+import { VecEnvBase } from '../../nn/rl/env.js';
 
 export const NONE = 0;
 export const NORTH = 1;
@@ -178,14 +179,13 @@ export interface LbfVecOptions {
 
 /**
  * numEnvs Level-Based Foraging environments stepped together. Per-agent arrays are env-major:
- * obs[(i·A + a)·D + k], rewards[i·A + a], actions[i·A + a] for environment i and agent a.
+ * obs[(i·A + a)·D + k], rewards[i·A + a], actions[i·A + a] for environment i and agent a. The
+ * step outputs are VecEnvBase's: rewards computed in float64 and stored in float32; terminated:
+ * all food collected; truncated: the step limit ended the episode; finalObs, episodeReturn (team
+ * return, summed over agents) and episodeLength valid where an episode just ended.
  */
-export class LbfVec {
+export class LbfVec extends VecEnvBase {
   readonly cfg: LbfConfig;
-  readonly numEnvs: number;
-  readonly numAgents: number;
-  readonly obsSize: number;
-  readonly numActions = NUM_ACTIONS;
   readonly autoReset: boolean;
   // State, per environment i (and agent a / food f): env-major.
   readonly agentRow: Int32Array; // [n·A]
@@ -202,18 +202,7 @@ export class LbfVec {
   readonly foodLeft: Int32Array;
   /** Team return of the current episode so far. */
   readonly teamReturn: Float64Array;
-  // Outputs of the last reset / step.
-  readonly obs: Float32Array; // [n, A, D]
-  /** Rewards of the last step, [n, A] (computed in float64, stored in float32). */
-  readonly rewards: Float32Array;
-  readonly terminated: Uint8Array; // [n]: all food collected
-  readonly truncated: Uint8Array; // [n]: the step limit ended the episode
-  /** Observation at the end of an episode that just ended (valid where terminated | truncated). */
-  readonly finalObs: Float32Array;
-  /** Team return (summed over agents) and length of an episode that just ended (valid where terminated | truncated). */
-  readonly episodeReturn: Float32Array;
-  readonly episodeLength: Int32Array;
-  /** The same team return accumulated in float64 (1 up to rounding when all food was collected). */
+  /** The team return accumulated in float64 (1 up to rounding when all food was collected). */
   readonly exactReturn: Float64Array;
   /** Actions as applied in the last step (invalid ones replaced by none): [n, A]. */
   readonly applied: Int32Array;
@@ -227,10 +216,8 @@ export class LbfVec {
     validate(cfg);
     if (!Number.isInteger(n) || n < 1) throw new RangeError(`LbfVec: n must be a positive integer, got ${n}`);
     if (!Number.isSafeInteger(seed) || seed < 0) throw new RangeError(`LbfVec: seed must be an integer in [0, 2^53), got ${seed}`);
+    super(n, cfg.agents, obsSize(cfg), NUM_ACTIONS);
     this.cfg = { ...cfg };
-    this.numEnvs = n;
-    this.numAgents = cfg.agents;
-    this.obsSize = obsSize(cfg);
     this.autoReset = opts.autoReset ?? true;
     const A = cfg.agents, F = cfg.food, HW = cfg.size * cfg.size;
     this.agentRow = new Int32Array(n * A);
@@ -245,13 +232,6 @@ export class LbfVec {
     this.foodSpawned = new Float64Array(n);
     this.foodLeft = new Int32Array(n);
     this.teamReturn = new Float64Array(n);
-    this.obs = new Float32Array(n * A * this.obsSize);
-    this.finalObs = new Float32Array(n * A * this.obsSize);
-    this.rewards = new Float32Array(n * A);
-    this.terminated = new Uint8Array(n);
-    this.truncated = new Uint8Array(n);
-    this.episodeReturn = new Float32Array(n);
-    this.episodeLength = new Int32Array(n);
     this.exactReturn = new Float64Array(n);
     this.applied = new Int32Array(A * n);
     this.tRow = new Int32Array(A);
