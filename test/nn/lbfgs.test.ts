@@ -123,7 +123,8 @@ describe('LBFGS bad inputs', () => {
     expect(() => new LBFGS([])).toThrow(/LBFGS: got an empty parameter list/);
     expect(() => new LBFGS([pg.zeros([2], { dtype: 'int32' })])).toThrow(/LBFGS: parameters must be float32 or float64 tensors, got int32/);
   });
-  it('defaults as PyTorch (maxEval = floor(maxIter * 5 / 4))', () => {
+  it('is pg.optim.LBFGS; defaults as PyTorch (maxEval = floor(maxIter * 5 / 4))', () => {
+    expect(pg.optim.LBFGS).toBe(LBFGS);
     const o = new LBFGS([p()], { maxIter: 7 }).paramGroups[0];
     expect([o.lr, o.maxIter, o.maxEval, o.toleranceGrad, o.toleranceChange, o.historySize, o.lineSearchFn]).toEqual([1, 7, 8, 1e-7, 1e-9, 100, null]);
   });
