@@ -6,6 +6,7 @@ export * from './gpt.js';
 export * from './losses.js';
 export * from './utils.js';
 export * from './optim.js';
+export * from './lbfgs.js';
 export * from './schedule.js';
 // A namespace: its normal_/uniform_ would clash with pg.normal_/pg.uniform_.
 export * as init from './init.js';
