@@ -26,16 +26,7 @@ export interface LBFGSOptions {
 export type LBFGSClosure = () => Tensor | Promise<Tensor>;
 
 /** LBFGS's hyper-parameters as stateDict() gives them, with `params` as parameter indices. */
-export type LBFGSGroupState = {
-  lr: number;
-  maxIter: number;
-  maxEval: number;
-  toleranceGrad: number;
-  toleranceChange: number;
-  historySize: number;
-  lineSearchFn: null | 'strong_wolfe';
-  params: number[];
-};
+export type LBFGSGroupState = { [K in keyof LBFGSOptions]: LBFGSOptions[K] } & { params: number[] };
 
 /**
  * LBFGS's state (global, kept under parameter 0 as PyTorch does), PyTorch's entries in camelCase:

@@ -3,7 +3,7 @@
  * legend, gridlines, ticks, tick labels and axis labels.
  */
 import type { LegendLayout } from './legend.js';
-import type { Scale } from './scales.js';
+import { makeScale, type Scale } from './scales.js';
 import { escapeXml, FONT, px, textWidth } from './text.js';
 
 /** The plot rectangle in pixels. */
@@ -74,4 +74,31 @@ export function drawAxes(fr: Frame, xs: Scale | null, ys: Scale, xLabel: string 
   }
   out.push('</g>');
   return out.join('');
+}
+
+/** The finite (x, y) points of x-y series, as the two lists of values the scales must cover. */
+export function finitePoints(series: readonly { x: readonly number[]; y: readonly number[] }[]): { xs: number[]; ys: number[] } {
+  const xs: number[] = [];
+  const ys: number[] = [];
+  for (const s of series) {
+    const n = Math.min(s.x.length, s.y.length);
+    for (let i = 0; i < n; i++) {
+      if (!Number.isFinite(s.x[i]!) || !Number.isFinite(s.y[i]!)) continue;
+      xs.push(s.x[i]!);
+      ys.push(s.y[i]!);
+    }
+  }
+  return { xs, ys };
+}
+
+/**
+ * The frame and scales of an x-y chart (line, scatter) of height H with a legend `legendWidth`
+ * wide on the right: the y scale first, since its tick labels decide where the plot starts.
+ */
+export function xyFrame(W: number, H: number, legendWidth: number, xsAll: number[], ysAll: number[], logX: boolean, logY: boolean, yLabel: string | undefined): { fr: Frame; xs: Scale; ys: Scale } {
+  const fr: Frame = { x0: 72, x1: W - 16 - legendWidth, y0: PLOT_TOP, y1: H - 52 };
+  const ys = makeScale(ysAll, logY, fr.y1, fr.y0, Math.max(2, Math.floor((fr.y1 - fr.y0) / 60)));
+  fr.x0 = plotLeft(ys, yLabel);
+  const xs = makeScale(xsAll, logX, fr.x0, fr.x1, Math.max(2, Math.floor((fr.x1 - fr.x0) / 90)));
+  return { fr, xs, ys };
 }

@@ -1,7 +1,6 @@
 /** Line plots: curves with optional shaded bands, linear or log axes. */
-import { drawAxes, placeLegend, plotLeft, PLOT_TOP, svgOpen, type Frame } from './axes.js';
+import { drawAxes, finitePoints, placeLegend, svgOpen, xyFrame } from './axes.js';
 import { drawLegend, layoutLegend, seriesColor, seriesDash, type Swatch } from './legend.js';
-import { makeScale } from './scales.js';
 import { escapeXml, px } from './text.js';
 
 export interface LineSeries {
@@ -55,23 +54,13 @@ export function linePlot(opts: LinePlotOptions): string {
   const place = placeLegend(W, opts.height ?? 400, legend, 52);
   const H = place.height;
 
-  const xsAll: number[] = [];
-  const ysAll: number[] = [];
+  const { xs: xsAll, ys: ysAll } = finitePoints(opts.series);
   for (const s of opts.series) {
+    if (!s.lower || !s.upper) continue;
     const n = Math.min(s.x.length, s.y.length);
-    for (let i = 0; i < n; i++) {
-      if (!Number.isFinite(s.x[i]!) || !Number.isFinite(s.y[i]!)) continue;
-      xsAll.push(s.x[i]!);
-      ysAll.push(s.y[i]!);
-    }
-    if (s.lower && s.upper) {
-      for (let i = 0; i < n; i++) if (Number.isFinite(s.x[i]!)) ysAll.push(s.lower[i] ?? NaN, s.upper[i] ?? NaN);
-    }
+    for (let i = 0; i < n; i++) if (Number.isFinite(s.x[i]!)) ysAll.push(s.lower[i] ?? NaN, s.upper[i] ?? NaN);
   }
-  const fr: Frame = { x0: 72, x1: W - 16 - legend.width, y0: PLOT_TOP, y1: H - 52 };
-  const ys = makeScale(ysAll, logY, fr.y1, fr.y0, Math.max(2, Math.floor((fr.y1 - fr.y0) / 60)));
-  fr.x0 = plotLeft(ys, opts.yLabel);
-  const xs = makeScale(xsAll, logX, fr.x0, fr.x1, Math.max(2, Math.floor((fr.x1 - fr.x0) / 90)));
+  const { fr, xs, ys } = xyFrame(W, H, legend.width, xsAll, ysAll, logX, logY, opts.yLabel);
 
   const body: string[] = [svgOpen(W, H, opts.title), drawAxes(fr, xs, ys, opts.xLabel, opts.yLabel)];
   opts.series.forEach((s, si) => {

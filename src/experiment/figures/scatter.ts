@@ -1,7 +1,6 @@
 /** Scatter plots: one marker shape and colour per series. */
-import { drawAxes, placeLegend, plotLeft, PLOT_TOP, svgOpen, type Frame } from './axes.js';
+import { drawAxes, finitePoints, placeLegend, svgOpen, xyFrame } from './axes.js';
 import { drawLegend, layoutLegend, markerShape, seriesColor, type Swatch } from './legend.js';
-import { makeScale } from './scales.js';
 import { escapeXml } from './text.js';
 
 export interface ScatterSeries {
@@ -45,21 +44,8 @@ export function scatterPlot(opts: ScatterPlotOptions): string {
   const legend = layoutLegend(items);
   const place = placeLegend(W, opts.height ?? 400, legend, 52);
   const H = place.height;
-  const xsAll: number[] = [];
-  const ysAll: number[] = [];
-  for (const s of opts.series) {
-    const n = Math.min(s.x.length, s.y.length);
-    for (let i = 0; i < n; i++) {
-      if (Number.isFinite(s.x[i]!) && Number.isFinite(s.y[i]!)) {
-        xsAll.push(s.x[i]!);
-        ysAll.push(s.y[i]!);
-      }
-    }
-  }
-  const fr: Frame = { x0: 72, x1: W - 16 - legend.width, y0: PLOT_TOP, y1: H - 52 };
-  const ys = makeScale(ysAll, !!opts.logY, fr.y1, fr.y0, Math.max(2, Math.floor((fr.y1 - fr.y0) / 60)));
-  fr.x0 = plotLeft(ys, opts.yLabel);
-  const xs = makeScale(xsAll, !!opts.logX, fr.x0, fr.x1, Math.max(2, Math.floor((fr.x1 - fr.x0) / 90)));
+  const { xs: xsAll, ys: ysAll } = finitePoints(opts.series);
+  const { fr, xs, ys } = xyFrame(W, H, legend.width, xsAll, ysAll, !!opts.logX, !!opts.logY, opts.yLabel);
   const body: string[] = [svgOpen(W, H, opts.title), drawAxes(fr, xs, ys, opts.xLabel, opts.yLabel)];
   opts.series.forEach((s, si) => {
     body.push(`<g class="series" data-name="${escapeXml(s.name)}" fill-opacity="0.8">`);
