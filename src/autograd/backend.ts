@@ -95,4 +95,10 @@ export interface Backend {
   fusible?(op: string, args: readonly DType[], out: DType): boolean;
   fusionExpensive?(root: FusedNode): boolean;
   runFused?(root: FusedNode, inputs: readonly View[], out: View): void;
+  /**
+   * Optional fused kernel of the softmax composite (ops/nn.ts) over the last dim: writes
+   * softmax(x) into out (contiguous, x's shape) with the composite's bits on this backend and
+   * returns true, or returns false where it does not apply (dtype, layout), leaving out untouched.
+   */
+  softmaxRows?(x: View, out: View): boolean;
 }

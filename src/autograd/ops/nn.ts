@@ -6,8 +6,10 @@ import { normal } from '../opdef.js';
 import type { Device } from '../backend.js';
 import type { DType } from '../dtype.js';
 import { convOutputSize, fmt, normDim } from '../shape.js';
-import { customOp, noGrad } from '../engine.js';
-import { runOp, scoped } from './core.js';
+import { customOp, isGradEnabled, noGrad } from '../engine.js';
+import { empty, runOp, scoped } from './core.js';
+import { getBackend } from '../devices.js';
+import { realize } from '../memory.js';
 import { arange, bernoulli, full, randn, tensor, zeros, type RandOpts } from './creation.js';
 import { cat } from './shape.js';
 import { op, tensor as aTensor, indexTensor, dim, size, sizes, count, bool, number, generator, pair, opt, nullable, options } from '../args.js';
@@ -19,6 +21,10 @@ function tensorOf(data: Int32Array | Float64Array, device: Device, dtype?: DType
 
 export const softmax = op('softmax', { x: aTensor, dim: opt(dim) }, scoped(function softmax(x: Tensor, dim = -1): Tensor {
   const d = normDim('softmax', dim, x.rank);
+  if (d === x.rank - 1) {
+    const y = fusedSoftmax(x);
+    if (y) return y;
+  }
   const m = noGrad(() => {
     const mx = x.max(d, true);
     return mx.maskedFill(mx.eq(-Infinity), 0);
@@ -26,6 +32,22 @@ export const softmax = op('softmax', { x: aTensor, dim: opt(dim) }, scoped(funct
   const e = x.sub(m).exp();
   return e.div(e.sum(d, true));
 }));
+
+/**
+ * softmax over the last dim by the backend's fused kernel (Backend.softmaxRows: one pass over
+ * memory instead of five), where the backend has one and no gradient is recorded; else null. The
+ * kernel gives the composite's bits (test/wasm/softmax.test.ts). Under autograd the composite
+ * runs, so backward is the composite's.
+ */
+function fusedSoftmax(x: Tensor): Tensor | null {
+  const backend = getBackend(x.device);
+  if (!backend.softmaxRows || (isGradEnabled() && x.requiresGrad)) return null;
+  realize(x.storage);
+  const out = empty(x.shape, x.dtype, x.device);
+  if (backend.softmaxRows(x, out)) return out;
+  out.dispose();
+  return null;
+}
 
 export const logSoftmax = op('logSoftmax', { x: aTensor, dim: opt(dim) }, scoped(function logSoftmax(x: Tensor, dim = -1): Tensor {
   const d = normDim('logSoftmax', dim, x.rank);

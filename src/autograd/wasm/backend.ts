@@ -12,7 +12,7 @@ import type { Backend, Capabilities, PrecisionMode, Storage, View } from '../bac
 import type { DType, TypedArray } from '../dtype.js';
 import { readView } from '../cpu/strided.js';
 import { heap } from './runtime.js';
-import { runFusedExpr, wasmKernels } from './kernels.js';
+import { runFusedExpr, softmaxRows, wasmKernels } from './kernels.js';
 import { supported, usesMath } from './elementwise.js';
 import type { FusedNode } from '../fusion.js';
 
@@ -67,5 +67,9 @@ export class WasmBackend implements Backend {
 
   runFused(root: FusedNode, inputs: readonly View[], out: View): void {
     runFusedExpr(root, inputs, out);
+  }
+
+  softmaxRows(x: View, out: View): boolean {
+    return softmaxRows(x, out);
   }
 }

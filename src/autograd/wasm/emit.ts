@@ -83,10 +83,14 @@ const VOID = 0x40;
 
 // ---------------------------------------------------------------- functions and modules
 /** A function under construction: its signature, its locals, its body. */
+/** The function whose v128 constants are being hoisted now (Func.hoistConstants), if any. */
+let hoisting: Func | null = null;
+
 export class Func {
   private readonly localTypes: ValType[] = [];
   readonly body: Code = [];
-  constructor(readonly name: string | null, readonly params: readonly ValType[], readonly results: readonly ValType[]) {}
+  constructor(readonly name: string | null, readonly params: readonly ValType[], readonly results: readonly ValType[],
+    private readonly module?: ModuleBuilder) {}
 
   /** A new local of type t; returns its index. */
   local(t: ValType): number {
@@ -105,6 +109,38 @@ export class Func {
     return this;
   }
 
+  /** Code that sets the hoisted constants' locals, run before the body. */
+  private prologue: Code = [];
+  private consts: Map<string, number> | null = null;
+
+  /**
+   * Runs build() with this function's v128 constants hoisted: every v128.const built meanwhile
+   * (other than all-zero and all-one bits, which cost one instruction) becomes a local, read at the
+   * function's start from a mutable global of the module. V8 materialises a v128.const wherever it
+   * is used (a 64-bit immediate moved in and broadcast: three instructions, inside the loop), and
+   * propagates a constant set into a local the same way; a global read is not a constant to it, so
+   * the value stays in a register (or one load from the stack when registers run out).
+   */
+  hoistConstants<T>(build: () => T): T {
+    if (!this.module) throw new Error('internal: hoistConstants needs a function of a ModuleBuilder');
+    const outer = hoisting;
+    this.consts ??= new Map();
+    hoisting = this;
+    try { return build(); } finally { hoisting = outer; }
+  }
+
+  /** The local holding constant `bytes` (hoistConstants). */
+  constLocal(bytes: readonly number[]): number {
+    const key = bytes.join();
+    let l = this.consts!.get(key);
+    if (l === undefined) {
+      l = this.local(V128);
+      this.consts!.set(key, l);
+      this.prologue.push(0x23, ...uleb(this.module!.constGlobal(bytes)), 0x21, ...uleb(l)); // global.get, local.set
+    }
+    return l;
+  }
+
   /** The code section entry: locals (run-length by type) and body. */
   encode(): Code {
     const runs: Code[] = [];
@@ -114,7 +150,7 @@ export class Func {
       runs.push([...uleb(j - i), this.localTypes[i]]);
       i = j;
     }
-    const body = seq(vec(runs), this.body, 0x0b);
+    const body = seq(vec(runs), this.prologue, this.body, 0x0b);
     return [...uleb(body.length), ...body];
   }
 }
@@ -127,6 +163,16 @@ export class ModuleBuilder {
   private readonly imports: Import[] = [];
   private readonly funcs: Func[] = [];
   private importedFuncs = 0;
+  /** Mutable v128 globals holding constants (Func.hoistConstants), by their bytes. */
+  private readonly globals = new Map<string, { index: number; bytes: readonly number[] }>();
+
+  /** The index of a mutable v128 global initialised to `bytes` (one per distinct constant). */
+  constGlobal(bytes: readonly number[]): number {
+    const key = bytes.join();
+    let g = this.globals.get(key);
+    if (!g) this.globals.set(key, (g = { index: this.globals.size, bytes }));
+    return g.index;
+  }
 
   private typeIndex(params: readonly ValType[], results: readonly ValType[]): number {
     const t = [0x60, ...vec(params.map((p) => [p])), ...vec(results.map((r) => [r]))];
@@ -152,7 +198,7 @@ export class ModuleBuilder {
 
   /** Declares a function (exported when named); returns it and its index (to call it). */
   func(name: string | null, params: readonly ValType[], results: readonly ValType[] = []): { f: Func; index: number } {
-    const f = new Func(name, params, results);
+    const f = new Func(name, params, results, this);
     this.funcs.push(f);
     return { f, index: this.importedFuncs + this.funcs.length - 1 };
   }
@@ -174,6 +220,8 @@ export class ModuleBuilder {
       ...section(1, vec(this.types)),
       ...(imports.length ? section(2, vec(imports)) : []),
       ...section(3, vec(funcTypes)),
+      // globals: v128, mutable, initialised by a constant expression (v128.const bytes, end)
+      ...(this.globals.size ? section(6, vec([...this.globals.values()].map((g) => [V128, 0x01, 0xfd, 0x0c, ...g.bytes, 0x0b]))) : []),
       ...(exports.length ? section(7, vec(exports)) : []),
       ...section(10, vec(this.funcs.map((f) => f.encode()))),
     ];
@@ -263,7 +311,10 @@ export const v128 = {
   load32_zero: (addr: Part, offset = 0): Code => seq(addr, simdOp(0x5c), ...memarg(2, offset)),
   /** Bytes of a and b (0-15 from a, 16-31 from b) picked by 16 lane indices. */
   shuffle: (a: Part, b: Part, lanes: readonly number[]): Code => seq(a, b, simdOp(0x0d), ...lanes),
-  const: (bytes: readonly number[]): Code => [...simdOp(0x0c), ...bytes],
+  const: (bytes: readonly number[]): Code => {
+    if (hoisting && bytes.some((b) => b !== bytes[0] || (b !== 0 && b !== 0xff))) return get(hoisting.constLocal(bytes));
+    return [...simdOp(0x0c), ...bytes];
+  },
   zero: (): Code => [...simdOp(0x0c), ...new Array(16).fill(0)],
   not: sun(0x4d), and: sbin(0x4e), andnot: sbin(0x4f), or: sbin(0x50), xor: sbin(0x51),
   /** Lanes of a where mask's bits are set, of b elsewhere. */

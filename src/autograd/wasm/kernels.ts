@@ -11,6 +11,7 @@ import type { WasmStorage } from './heap.js';
 import { heap, compiled, type Compiled } from './runtime.js';
 import { MR, NR_FAST, NR_REF, buildDirect, buildMatmul, scratchBytes } from './matmul.js';
 import { buildReduce, type ReduceOp } from './reduce.js';
+import { buildSoftmax } from './softmax.js';
 import { runJobs, threadPool } from '../cpu/threads.js';
 import { BINARY_LOOPS, UNARY_LOOPS } from '../cpu/elementwise.js';
 import { HOST_FNS, buildElementwise, exprKey, supported, treeKey, type Node, type Operand, type StrideClass } from './elementwise.js';
@@ -261,3 +262,18 @@ export const wasmKernels = {
   min: reduceKernel('min', cpuKernels.min),
   matmul,
 } satisfies KernelMap;
+
+// ---------------------------------------------------------------- softmax
+type SoftmaxFn = (x: number, y: number, count: number, n: number) => void;
+
+/** Backend.softmaxRows: the fused kernel of softmax.ts on contiguous float32 rows. */
+export function softmaxRows(x: View, out: View): boolean {
+  const rank = x.shape.length;
+  if (x.dtype !== 'float32' || out.dtype !== 'float32' || rank === 0 || !isContiguous(x.shape, x.strides)) return false;
+  const n = x.shape[rank - 1], size = sizeOf(x.shape);
+  if (size === 0) return true;
+  const fast = (out.storage.backend as WasmBackend).precision === 'fast';
+  const mod = compiled<{ rows: SoftmaxFn }>(`softmax:${fast ? 'fast' : 'ref'}`, (m) => buildSoftmax(m, fast), HOST_FNS).exports;
+  mod.rows(addr(x, x.offset), addr(out, 0), size / n, n);
+  return true;
+}
