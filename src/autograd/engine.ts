@@ -2,7 +2,7 @@
 // functional API (grad, valueAndGrad, noGrad, customOp). Below the op table: gradient rules are
 // plain functions here, and the few tensors the engine makes itself come straight from storage.
 import { Tensor, AutogradMeta, type Node } from './tensor.js';
-import { keep, tidy, untracked } from './memory.js';
+import { armGroup, disarmGroup, keep, owned, tidy } from './memory.js';
 import { fmt, shapesEqual, sizeOf } from './shape.js';
 import { arrayFor } from './dtype.js';
 
@@ -76,7 +76,7 @@ export function record<A>(name: string, grad: GradRule<A> | undefined, inputs: T
   let any = false;
   for (const t of inputs) if (t._meta.requiresGrad) any = true;
   if (!any) return out;
-  const saved = untracked(() => ({ inputs: inputs.map((t) => t._alias()), out: out._alias() }));
+  const saved = owned(() => ({ inputs: inputs.map((t) => t._alias()), out: out._alias() }));
   // Versions of the inputs at recording time; null when all are 0 (no input was ever written in place).
   let versions: number[] | null = null;
   for (let i = 0; i < inputs.length; i++) {
@@ -91,11 +91,13 @@ export function record<A>(name: string, grad: GradRule<A> | undefined, inputs: T
     release() {
       if (this.released) return;
       this.released = true;
+      disarmGroup(this);
       for (const t of saved.inputs) t.dispose();
       saved.out.dispose();
     },
     released: false,
   };
+  armGroup(node, [...saved.inputs, saved.out]);
   (node as NodeExtra).outMeta = out._meta;
   (node as NodeExtra).inputShapes = inputs.map((t) => t.shape);
   (node as NodeExtra).saved = saved;
@@ -203,7 +205,8 @@ function runBackward(roots: Tensor[], seeds: Tensor[], targets: AutogradMeta[] |
       }
       // Temporaries a rule creates are freed at once; only the returned cotangents survive.
       const grads = tidy(() => node.backward(dy));
-      const used = new Set<Tensor>([dy]);
+      // The node's saved tensors are its own (disposed with it, armGroup): a rule returning one hands on an alias.
+      const used = new Set<Tensor>([dy, ...node.saved.inputs, node.saved.out]);
       node.inputs.forEach((m, i) => {
         let g = grads[i];
         if (!m || !g) {

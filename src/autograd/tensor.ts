@@ -54,8 +54,9 @@ export class Tensor implements View {
   constructor(storage: Storage, shape: readonly number[], strides?: readonly number[], offset = 0, meta?: AutogradMeta) {
     this.storage = storage;
     this.dtype = storage.dtype;
-    this.shape = Object.freeze([...shape]);
-    this.strides = Object.freeze(strides ? [...strides] : contiguousStrides(shape));
+    // Frozen lists (another tensor's) are shared, not copied: a tensor is made per op, and per alias.
+    this.shape = Object.isFrozen(shape) ? shape : Object.freeze(shape.slice());
+    this.strides = strides ? (Object.isFrozen(strides) ? strides : Object.freeze(strides.slice())) : Object.freeze(contiguousStrides(shape));
     this.offset = offset;
     this._meta = meta ?? new AutogradMeta();
     tensorCreated(this, storage);

@@ -47,6 +47,29 @@ describe('GC safety net on the WebAssembly heap', () => {
   });
 });
 
+describe('GC safety net and the autograd graph', () => {
+  // A node's saved tensors join the net as one group, through the node (memory.ts armGroup).
+  for (const device of ['cpu', 'js'] as const) {
+    it(`graphs dropped without backward give back what they saved (${device})`, async () => {
+      await collectGarbage();
+      const before = pg.memory();
+      const w = pg.randn([256, 256], { device }).requiresGrad_(true);
+      const used = device === 'cpu' && pg.cpuInfo().kernels === 'wasm' ? heap().stats().usedBytes : 0;
+      for (let i = 0; i < 20; i++) w.mul(2).tanh().sum(); // three nodes each, never backward, dropped
+      await collectGarbage();
+      expect(pg.memory().tensors).toBe(before.tensors + 1);
+      if (used) expect(heap().stats().usedBytes).toBe(used);
+      // and a graph that does run backward frees its saved tensors there, once
+      w.mul(2).tanh().sum().backward();
+      w.grad!.dispose();
+      w.zeroGrad_();
+      w.dispose();
+      await collectGarbage();
+      expect(pg.memory()).toEqual(before);
+    });
+  }
+});
+
 describe('memory() after errors', () => {
   it('stays finite and returns to where it was after failing calls', async () => {
     await collectGarbage();
