@@ -180,6 +180,7 @@ const workloads: Workload[] = [
     'TF.js wasm': tfRuns.relu, 'jax-js': jaxRuns.relu, 'jax-js jit': jaxRuns.reluJit } },
   { name: 'softmax rows of 1024x1024 (ms)', score: ms2, higherIsBetter: false, runs: {
     'pg reference': withMode('reference', false, pgSoftmax), 'pg fast': withMode('fast', false, pgSoftmax),
+    'pg reference 2T': withMode('reference', true, pgSoftmax), 'pg fast 2T': withMode('fast', true, pgSoftmax),
     'TF.js wasm': tfRuns.softmax, 'jax-js': jaxRuns.softmax, 'jax-js jit': jaxRuns.softmaxJit } },
   { name: 'sum of 2^20 float32 (ms)', score: ms2, higherIsBetter: false, runs: {
     'pg reference': withMode('reference', false, pgSum), 'TF.js wasm': tfRuns.sum, 'jax-js': jaxRuns.sum } },
@@ -233,6 +234,6 @@ const [mm, relu, soft, sum, mlp] = workloads;
 console.log('\ntargets (papergrad / peer; >= target is met):');
 console.log(`  matmul: reference 1T / TF.js ${ratio(mm, 'pg reference', 'TF.js wasm')} (0.6), reference 2T / TF.js ${ratio(mm, 'pg reference 2T', 'TF.js wasm')} (1.1), fast 1T / TF.js ${ratio(mm, 'pg fast', 'TF.js wasm')} (1.1)`);
 console.log(`  relu(a*b+c): reference / TF.js ${ratio(relu, 'pg reference', 'TF.js wasm')}, compile / TF.js ${ratio(relu, 'pg compile', 'TF.js wasm')} (1.0)`);
-console.log(`  softmax: reference / TF.js ${ratio(soft, 'pg reference', 'TF.js wasm')}, fast / TF.js ${ratio(soft, 'pg fast', 'TF.js wasm')} (1.0)`);
+console.log(`  softmax: reference / TF.js ${ratio(soft, 'pg reference', 'TF.js wasm')}, fast / TF.js ${ratio(soft, 'pg fast', 'TF.js wasm')}, reference 2T / TF.js ${ratio(soft, 'pg reference 2T', 'TF.js wasm')}, fast 2T / TF.js ${ratio(soft, 'pg fast 2T', 'TF.js wasm')} (1.0)`);
 console.log(`  sum: reference / TF.js ${ratio(sum, 'pg reference', 'TF.js wasm')} (about 1)`);
 console.log(`  MLP step: fast 2T / jax-js jit ${ratio(mlp, 'pg fast 2T', 'jax-js jit')} (1.0), reference / TF.js ${ratio(mlp, 'pg reference', 'TF.js wasm')} (2.0)`);

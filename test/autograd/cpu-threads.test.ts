@@ -96,6 +96,21 @@ describe('CPU threads', () => {
       await pg.initCpuThreads({ Worker, threads: 3, url: workerUrl, minMacs: 1 });
     });
 
+    it('softmax rows split across the threads give the bits of one thread (both precisions)', async () => {
+      if (pg.cpuInfo().kernels !== 'wasm') return; // the fused kernel is the wasm backend's
+      const x = pg.randn([37, 130], { generator: g }).mul(20);
+      const bits = () => (['reference', 'fast'] as const).map((mode) => {
+        pg.setCpuPrecision(mode);
+        try { return pg.tidy(() => x.softmax(-1).dataSync()); } finally { pg.setCpuPrecision('reference'); }
+      });
+      const threaded = bits();
+      expect(pg.cpuThreads().threads).toBe(3); // no worker failed (a failure turns threading off)
+      await pg.stopCpuThreads();
+      const single = bits();
+      threaded.forEach((t, i) => expectSameBits(t, single[i]));
+      await pg.initCpuThreads({ Worker, threads: 3, url: workerUrl, minMacs: 1 });
+    });
+
     it('products below minMacs or of vector shape stay on the calling thread', async () => {
       await pg.initCpuThreads({ Worker, threads: 2, url: workerUrl, minMacs: 1 << 30 });
       const a = pg.randn([50, 60], { generator: g }), b = pg.randn([60, 70], { generator: g });

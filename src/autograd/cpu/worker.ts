@@ -1,12 +1,13 @@
 /**
  * Entry point of a CPU worker thread (built to dist/cpu-worker.js; see cpu/threads.ts). It waits
- * for matmul jobs, computes its block with the same packed kernel as the calling thread (the JS
- * kernel on copies in a SharedArrayBuffer, or, for the wasm backend, the wasm kernel on the shared
- * wasm memory itself), and signals completion through the job's control word, which the calling
+ * for jobs, computes its block with the same kernel as the calling thread (a matmul block with the
+ * JS kernel on copies in a SharedArrayBuffer, or, for the wasm backend, a wasm kernel (matmul,
+ * softmax rows) on the shared wasm memory itself), and signals completion through the job's control word, which the calling
  * thread waits on with Atomics.wait (it cannot receive messages while it blocks).
  */
 import { packedMatmul } from './matmul.js';
 import { JOB_DONE, JOB_FAILED, floatView, type MatmulJob } from './threads.js';
+import { HOST_FNS } from '../wasm/elementwise.js';
 
 /** A job of the wasm backend: call `fn` of the module `key` (instantiated once on the shared memory). */
 interface WasmJob { kind: 'wasm'; key: string; module: WebAssembly.Module; memory: WebAssembly.Memory; fn: string; args: number[]; ctl: SharedArrayBuffer; slot: number }
@@ -15,7 +16,8 @@ const instances = new Map<string, Record<string, (...args: number[]) => void>>()
 function runWasm(job: WasmJob): void {
   let fns = instances.get(job.key);
   if (!fns) {
-    fns = new WebAssembly.Instance(job.module, { m: { mem: job.memory }, js: {} }).exports as Record<string, (...args: number[]) => void>;
+    // js: the host functions a kernel may import (the reference math for lanes outside its main path)
+    fns = new WebAssembly.Instance(job.module, { m: { mem: job.memory }, js: HOST_FNS }).exports as Record<string, (...args: number[]) => void>;
     instances.set(job.key, fns);
   }
   fns[job.fn](...job.args);

@@ -266,14 +266,32 @@ export const wasmKernels = {
 // ---------------------------------------------------------------- softmax
 type SoftmaxFn = (x: number, y: number, count: number, n: number) => void;
 
-/** Backend.softmaxRows: the fused kernel of softmax.ts on contiguous float32 rows. */
+/** Work of one softmax element in multiply-adds, for the pool's minMacs threshold (exp dominates). */
+const SOFTMAX_MACS = 16;
+
+/**
+ * Backend.softmaxRows: the fused kernel of softmax.ts on contiguous float32 rows; blocks of rows
+ * on the worker threads when a pool runs and the input is large (rows are independent: the bits
+ * do not depend on the split).
+ */
 export function softmaxRows(x: View, out: View): boolean {
   const rank = x.shape.length;
   if (x.dtype !== 'float32' || out.dtype !== 'float32' || rank === 0 || !isContiguous(x.shape, x.strides)) return false;
   const n = x.shape[rank - 1], size = sizeOf(x.shape);
   if (size === 0) return true;
   const fast = (out.storage.backend as WasmBackend).precision === 'fast';
-  const mod = compiled<{ rows: SoftmaxFn }>(`softmax:${fast ? 'fast' : 'ref'}`, (m) => buildSoftmax(m, fast), HOST_FNS).exports;
-  mod.rows(addr(x, x.offset), addr(out, 0), size / n, n);
+  const mod = compiled<{ rows: SoftmaxFn }>(`softmax:${fast ? 'fast' : 'ref'}`, (m) => buildSoftmax(m, fast), HOST_FNS);
+  const rows = size / n, xp = addr(x, x.offset), yp = addr(out, 0);
+  const block = (lo: number, hi: number): number[] => [xp + lo * n * 4, yp + lo * n * 4, hi - lo, n];
+  const pool = threadPool();
+  const T = pool && size * SOFTMAX_MACS >= pool.minMacs ? Math.min(pool.threads, rows) : 1;
+  if (T < 2) {
+    mod.exports.rows(xp, yp, rows, n);
+    return true;
+  }
+  const all = Array.from({ length: T }, (_, t) => block(Math.round((rows * t) / T), Math.round((rows * (t + 1)) / T)));
+  const jobs = all.slice(1).map((arg) => ({ kind: 'wasm', key: mod.key, module: mod.module, memory: heap().memory, fn: 'rows', args: arg }));
+  const run = (arg: number[]) => (mod.exports.rows as (...a: number[]) => void)(...arg);
+  runJobs(jobs, () => run(all[0]), (t) => run(all[t + 1]));
   return true;
 }

@@ -31,6 +31,8 @@ export function buildSoftmax(m: ModuleBuilder, fast: boolean): void {
   const scratch = new M.MathScratch(f);
   /** exp of the four lanes of local u, as the elementwise exp kernel computes them. */
   const exp4 = (u: number): Code => (fast ? fastExp4(u, tmp) : viaF64(u, tmp, (x, res) => mathLanes(scratch, 'exp', host, x, res)));
+  /** exp(x - max) for the lanes of x (max splat in mv), via local v. */
+  const expShifted = (x: Code): Code => seq(set(v, f32x4.sub(x, get(mv))), exp4(v));
   /** acc = the reduction's max rule, lane by lane: v > acc || v !== v ? v : acc. */
   const maxStep = (acc: number, val: Code): Code => seq(set(v, val),
     set(acc, v128.bitselect(get(v), get(acc), v128.or(f32x4.gt(get(v), get(acc)), f32x4.ne(get(v), get(v))))));
@@ -53,24 +55,25 @@ export function buildSoftmax(m: ModuleBuilder, fast: boolean): void {
     ...[0, 1, 2, 3].map((lane) => maxScalar(f32x4.extract_lane(get(accs[0]), lane))),
     rest(get(N), 1, maxScalar(f32.load(get(p))), set(p, i32.add(get(p), i32.const(4)))),
     ifElse(f32.eq(get(mx), f32.const(-Infinity)), [set(mx, f32.const(0))]),
-    // 2. e = exp(x - max) into y, summed in the sum kernel's order
+    // 2. e = exp(x - max) into y; then summed in the sum kernel's order (a pass of its own over the
+    // row in L1: the accumulators in the exp loop pushed its constants out of registers)
     set(p, row(X)), set(q, row(Y)), set(mv, f32x4.splat(get(mx))),
+    forRange(i, i32.const(0), i32.sub(get(N), i32.const(3)), 4,
+      v128.store(get(q), expShifted(v128.load(get(p)))),
+      set(p, i32.add(get(p), i32.const(16))), set(q, i32.add(get(q), i32.const(16)))),
+    rest(get(N), 1,
+      v128.store32_lane0(get(q), expShifted(v128.load32_splat(get(p)))),
+      set(p, i32.add(get(p), i32.const(4))), set(q, i32.add(get(q), i32.const(4)))),
+    set(q, row(Y)),
     set(a01, v128.zero()), set(a23, v128.zero()),
     forRange(i, i32.const(0), i32.sub(get(N), i32.const(3)), 4,
-      set(v, f32x4.sub(v128.load(get(p)), get(mv))),
-      set(e, exp4(v)),
-      v128.store(get(q), get(e)),
+      set(e, v128.load(get(q))),
       set(a01, f64x2.add(get(a01), f64x2.promote_low_f32x4(get(e)))),
       set(a23, f64x2.add(get(a23), f64x2.promote_low_f32x4(v128.shuffle(get(e), get(e), HIGH)))),
-      set(p, i32.add(get(p), i32.const(16))), set(q, i32.add(get(q), i32.const(16)))),
+      set(q, i32.add(get(q), i32.const(16)))),
     set(s0, f64x2.extract_lane(get(a01), 0)), set(s1, f64x2.extract_lane(get(a01), 1)),
     set(s2, f64x2.extract_lane(get(a23), 0)), set(s3, f64x2.extract_lane(get(a23), 1)),
-    rest(get(N), 1,
-      set(v, f32x4.sub(v128.load32_splat(get(p)), get(mv))),
-      set(e, exp4(v)),
-      v128.store32_lane0(get(q), get(e)),
-      set(s0, f64.add(get(s0), f64.promote_f32(f32x4.extract_lane(get(e), 0)))),
-      set(p, i32.add(get(p), i32.const(4))), set(q, i32.add(get(q), i32.const(4)))),
+    rest(get(N), 1, set(s0, f64.add(get(s0), f64.promote_f32(f32.load(get(q))))), set(q, i32.add(get(q), i32.const(4)))),
     // 3. y = e / sum
     set(w, f32.demote_f64(f64.add(f64.add(get(s0), get(s1)), f64.add(get(s2), get(s3))))),
     set(q, row(Y)), set(mv, f32x4.splat(get(w))),
