@@ -96,9 +96,10 @@ export interface Backend {
   fusionExpensive?(root: FusedNode): boolean;
   runFused?(root: FusedNode, inputs: readonly View[], out: View): void;
   /**
-   * Optional fused kernel of the softmax composite (ops/nn.ts) over the last dim: writes
-   * softmax(x) into out (contiguous, x's shape) with the composite's bits on this backend and
-   * returns true, or returns false where it does not apply (dtype, layout), leaving out untouched.
+   * Optional fused kernel of the softmax composite (ops/nn.ts) over the last dim, with the
+   * composite's bits on this backend: writes softmax(x) into out, exp(x - max) into e (x's shape;
+   * e may be out itself) and the row sums into s (x's shape with a last dim of 1), all contiguous,
+   * and returns true; or returns false where it does not apply (dtype, layout), writing nothing.
    */
-  softmaxRows?(x: View, out: View): boolean;
+  softmaxRows?(x: View, out: View, e: View, s: View): boolean;
 }

@@ -69,9 +69,10 @@ export function checkInPlace(op: string, target: Tensor, src?: Tensor): void {
 /**
  * Records `out = op(inputs)` in the graph if grad mode is on and some input needs a gradient.
  * The node saves aliases of the inputs and the output: they keep the storages alive (whatever
- * the user disposes) until backward frees them.
+ * the user disposes) until backward frees them. `owns`: more tensors the gradient rule reads (made
+ * under owned(), e.g. through attrs), which the node frees with its aliases.
  */
-export function record<A>(name: string, grad: GradRule<A> | undefined, inputs: Tensor[], out: Tensor, attrs: A): Tensor {
+export function record<A>(name: string, grad: GradRule<A> | undefined, inputs: Tensor[], out: Tensor, attrs: A, owns?: readonly Tensor[]): Tensor {
   if (!gradEnabled || !grad) return out;
   let any = false;
   for (const t of inputs) if (t._meta.requiresGrad) any = true;
@@ -94,13 +95,15 @@ export function record<A>(name: string, grad: GradRule<A> | undefined, inputs: T
       disarmGroup(this);
       for (const t of saved.inputs) t.dispose();
       saved.out.dispose();
+      owns?.forEach((t) => t.dispose());
     },
     released: false,
   };
-  armGroup(node, [...saved.inputs, saved.out]);
+  armGroup(node, [...saved.inputs, saved.out, ...(owns ?? [])]);
   (node as NodeExtra).outMeta = out._meta;
   (node as NodeExtra).inputShapes = inputs.map((t) => t.shape);
   (node as NodeExtra).saved = saved;
+  (node as NodeExtra).owns = owns ?? [];
   (node as NodeExtra).versions = versions;
   out._meta.node = node;
   out._meta.requiresGrad = true;
@@ -130,6 +133,8 @@ interface NodeExtra extends Node {
   inputShapes: (readonly number[])[];
   /** The aliases the node keeps for its gradient rule, and the inputs' versions then (null: all 0). */
   saved: { inputs: Tensor[]; out: Tensor };
+  /** Tensors the node owns besides its aliases (record's `owns`). */
+  owns: readonly Tensor[];
   versions: number[] | null;
 }
 
@@ -206,7 +211,7 @@ function runBackward(roots: Tensor[], seeds: Tensor[], targets: AutogradMeta[] |
       // Temporaries a rule creates are freed at once; only the returned cotangents survive.
       const grads = tidy(() => node.backward(dy));
       // The node's saved tensors are its own (disposed with it, armGroup): a rule returning one hands on an alias.
-      const used = new Set<Tensor>([dy, ...node.saved.inputs, node.saved.out]);
+      const used = new Set<Tensor>([dy, ...node.saved.inputs, node.saved.out, ...node.owns]);
       node.inputs.forEach((m, i) => {
         let g = grads[i];
         if (!m || !g) {

@@ -6,10 +6,10 @@ import { normal } from '../opdef.js';
 import type { Device } from '../backend.js';
 import type { DType } from '../dtype.js';
 import { convOutputSize, fmt, normDim } from '../shape.js';
-import { customOp, isGradEnabled, noGrad } from '../engine.js';
+import { customOp, isGradEnabled, noGrad, record, type GradRule } from '../engine.js';
 import { empty, runOp, scoped } from './core.js';
 import { getBackend } from '../devices.js';
-import { realize } from '../memory.js';
+import { owned, realize } from '../memory.js';
 import { arange, bernoulli, full, randn, tensor, zeros, type RandOpts } from './creation.js';
 import { cat } from './shape.js';
 import { op, tensor as aTensor, indexTensor, dim, size, sizes, count, bool, number, generator, pair, opt, nullable, options } from '../args.js';
@@ -25,29 +25,61 @@ export const softmax = op('softmax', { x: aTensor, dim: opt(dim) }, scoped(funct
     const y = fusedSoftmax(x);
     if (y) return y;
   }
+  const { e, s } = softmaxParts(x, d);
+  return e.div(s);
+}));
+
+/** The composite's parts: e = exp(x - max) (a max of -inf taken as 0: rows of -inf give NaN, not an error) and s = the sum of e over d. */
+function softmaxParts(x: Tensor, d: number): { e: Tensor; s: Tensor } {
   const m = noGrad(() => {
     const mx = x.max(d, true);
     return mx.maskedFill(mx.eq(-Infinity), 0);
   });
   const e = x.sub(m).exp();
-  return e.div(e.sum(d, true));
-}));
+  return { e, s: e.sum(d, true) };
+}
 
 /**
- * softmax over the last dim by the backend's fused kernel (Backend.softmaxRows: one pass over
- * memory instead of five), where the backend has one and no gradient is recorded; else null. The
- * kernel gives the composite's bits (test/wasm/softmax.test.ts). Under autograd the composite
- * runs, so backward is the composite's.
+ * softmax over the last dim by the backend's fused kernel (Backend.softmaxRows: per row the max,
+ * exp, sum and division, one pass over memory instead of five kernels), where the backend has one;
+ * else null. The kernel gives the composite's bits (test/wasm/softmax.test.ts). Under autograd it
+ * also writes e and s, which the node keeps for softmaxGrad.
  */
 function fusedSoftmax(x: Tensor): Tensor | null {
   const backend = getBackend(x.device);
-  if (!backend.softmaxRows || (isGradEnabled() && x.requiresGrad)) return null;
+  if (!backend.softmaxRows) return null;
+  const recording = isGradEnabled() && x.requiresGrad;
   realize(x.storage);
   const out = empty(x.shape, x.dtype, x.device);
-  if (backend.softmaxRows(x, out)) return out;
-  out.dispose();
-  return null;
+  const sumShape = [...x.shape.slice(0, -1), 1];
+  // Without a gradient, e is out itself (divided in place) and s is scratch.
+  const [e, s] = recording
+    ? owned(() => [empty(x.shape, x.dtype, x.device), empty(sumShape, x.dtype, x.device)])
+    : [out, empty(sumShape, x.dtype, x.device)];
+  if (!backend.softmaxRows(x, out, e, s)) {
+    for (const t of new Set([out, e, s])) t.dispose();
+    return null;
+  }
+  if (!recording) {
+    s.dispose();
+    return out;
+  }
+  return record('softmax', softmaxGrad, [x], out, { e, s }, [e, s]);
 }
+
+/**
+ * The composite's gradient, op for op in the order backward runs the composite's nodes (div, sum,
+ * exp, sub), so that the fused softmax and the composite give the same gradient bits: div's rule
+ * gives g / s to e and -sum(g y / s) to s, sum's spreads that over the row, the two meet at e
+ * (added), exp's multiplies by e, sub's passes it on. Under create_graph, e and s are recomputed by
+ * the composite (the same values) so that they are functions of x in the new graph.
+ */
+const softmaxGrad: GradRule<{ e: Tensor; s: Tensor }> = (g, { inputs: [x], out: y, attrs }) => {
+  const { e, s } = isGradEnabled() ? softmaxParts(x, x.rank - 1) : attrs;
+  const toE = g.div(s);
+  const toS = g.mul(y).div(s).neg().sum(-1, true);
+  return [toE.add(toS.expand(x.shape)).mul(e)];
+};
 
 export const logSoftmax = op('logSoftmax', { x: aTensor, dim: opt(dim) }, scoped(function logSoftmax(x: Tensor, dim = -1): Tensor {
   const d = normDim('logSoftmax', dim, x.rank);

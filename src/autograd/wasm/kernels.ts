@@ -264,7 +264,7 @@ export const wasmKernels = {
 } satisfies KernelMap;
 
 // ---------------------------------------------------------------- softmax
-type SoftmaxFn = (x: number, y: number, count: number, n: number) => void;
+type SoftmaxFn = (x: number, y: number, e: number, s: number, count: number, n: number) => void;
 
 /** Work of one softmax element in multiply-adds, for the pool's minMacs threshold (exp dominates). */
 const SOFTMAX_MACS = 16;
@@ -274,19 +274,20 @@ const SOFTMAX_MACS = 16;
  * on the worker threads when a pool runs and the input is large (rows are independent: the bits
  * do not depend on the split).
  */
-export function softmaxRows(x: View, out: View): boolean {
+export function softmaxRows(x: View, out: View, e: View, s: View): boolean {
   const rank = x.shape.length;
-  if (x.dtype !== 'float32' || out.dtype !== 'float32' || rank === 0 || !isContiguous(x.shape, x.strides)) return false;
+  const f32 = (v: View) => v.dtype === 'float32' && isContiguous(v.shape, v.strides);
+  if (rank === 0 || !f32(x) || !f32(out) || !f32(e) || !f32(s)) return false;
   const n = x.shape[rank - 1], size = sizeOf(x.shape);
   if (size === 0) return true;
   const fast = (out.storage.backend as WasmBackend).precision === 'fast';
   const mod = compiled<{ rows: SoftmaxFn }>(`softmax:${fast ? 'fast' : 'ref'}`, (m) => buildSoftmax(m, fast), HOST_FNS);
-  const rows = size / n, xp = addr(x, x.offset), yp = addr(out, 0);
-  const block = (lo: number, hi: number): number[] => [xp + lo * n * 4, yp + lo * n * 4, hi - lo, n];
+  const rows = size / n, xp = addr(x, x.offset), yp = addr(out, out.offset), ep = addr(e, e.offset), sp = addr(s, s.offset);
+  const block = (lo: number, hi: number): number[] => [xp + lo * n * 4, yp + lo * n * 4, ep + lo * n * 4, sp + lo * 4, hi - lo, n];
   const pool = threadPool();
   const T = pool && size * SOFTMAX_MACS >= pool.minMacs ? Math.min(pool.threads, rows) : 1;
   if (T < 2) {
-    mod.exports.rows(xp, yp, rows, n);
+    mod.exports.rows(xp, yp, ep, sp, rows, n);
     return true;
   }
   const all = Array.from({ length: T }, (_, t) => block(Math.round((rows * t) / T), Math.round((rows * (t + 1)) / T)));

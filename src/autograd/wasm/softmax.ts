@@ -17,12 +17,16 @@ import { fastExp4, mathLanes, viaF64 } from './elementwise.js';
 const HIGH = [8, 9, 10, 11, 12, 13, 14, 15, 8, 9, 10, 11, 12, 13, 14, 15];
 const br0: Code = [0x0c, 0];
 
-/** rows(x, y, count, n): y[r, :] = softmax(x[r, :]) for the count contiguous rows of n float32 at x (bytes) into y. */
+/**
+ * rows(x, y, e, s, count, n), for the count contiguous rows of n float32 at x (byte addresses):
+ * y[r, :] = softmax(x[r, :]), e[r, :] = exp(x[r, :] - max) and s[r] = the sum of e[r, :] (what the
+ * composite's backward reads). e may be y itself (the exps are then divided in place).
+ */
 export function buildSoftmax(m: ModuleBuilder, fast: boolean): void {
   const host = fast ? -1 : m.importFunc('js', 'exp', [F64], [F64]);
-  const { f } = m.func('rows', [I32, I32, I32, I32]);
-  const [X, Y, COUNT, N] = [0, 1, 2, 3];
-  const [r, p, q, i, end] = f.locals(I32, 5);
+  const { f } = m.func('rows', [I32, I32, I32, I32, I32, I32]);
+  const [X, Y, E, S, COUNT, N] = [0, 1, 2, 3, 4, 5];
+  const [r, p, q, i] = f.locals(I32, 4);
   const accs = f.locals(V128, 4);
   const [v, mv, e, a01, a23] = f.locals(V128, 5);
   const tmp = f.locals(V128, 3);
@@ -55,16 +59,16 @@ export function buildSoftmax(m: ModuleBuilder, fast: boolean): void {
     ...[0, 1, 2, 3].map((lane) => maxScalar(f32x4.extract_lane(get(accs[0]), lane))),
     rest(get(N), 1, maxScalar(f32.load(get(p))), set(p, i32.add(get(p), i32.const(4)))),
     ifElse(f32.eq(get(mx), f32.const(-Infinity)), [set(mx, f32.const(0))]),
-    // 2. e = exp(x - max) into y; then summed in the sum kernel's order (a pass of its own over the
-    // row in L1: the accumulators in the exp loop pushed its constants out of registers)
-    set(p, row(X)), set(q, row(Y)), set(mv, f32x4.splat(get(mx))),
+    // 2. e = exp(x - max); then summed in the sum kernel's order (a pass of its own over the row in
+    // L1: the accumulators in the exp loop pushed its constants out of registers)
+    set(p, row(X)), set(q, row(E)), set(mv, f32x4.splat(get(mx))),
     forRange(i, i32.const(0), i32.sub(get(N), i32.const(3)), 4,
       v128.store(get(q), expShifted(v128.load(get(p)))),
       set(p, i32.add(get(p), i32.const(16))), set(q, i32.add(get(q), i32.const(16)))),
     rest(get(N), 1,
       v128.store32_lane0(get(q), expShifted(v128.load32_splat(get(p)))),
       set(p, i32.add(get(p), i32.const(4))), set(q, i32.add(get(q), i32.const(4)))),
-    set(q, row(Y)),
+    set(q, row(E)),
     set(a01, v128.zero()), set(a23, v128.zero()),
     forRange(i, i32.const(0), i32.sub(get(N), i32.const(3)), 4,
       set(e, v128.load(get(q))),
@@ -74,12 +78,14 @@ export function buildSoftmax(m: ModuleBuilder, fast: boolean): void {
     set(s0, f64x2.extract_lane(get(a01), 0)), set(s1, f64x2.extract_lane(get(a01), 1)),
     set(s2, f64x2.extract_lane(get(a23), 0)), set(s3, f64x2.extract_lane(get(a23), 1)),
     rest(get(N), 1, set(s0, f64.add(get(s0), f64.promote_f32(f32.load(get(q))))), set(q, i32.add(get(q), i32.const(4)))),
-    // 3. y = e / sum
+    // 3. s = the sum (rounded to float32, as the sum kernel stores it), y = e / s
     set(w, f32.demote_f64(f64.add(f64.add(get(s0), get(s1)), f64.add(get(s2), get(s3))))),
-    set(q, row(Y)), set(mv, f32x4.splat(get(w))),
+    f32.store(i32.add(get(S), i32.shl(get(r), i32.const(2))), get(w)),
+    set(p, row(E)), set(q, row(Y)), set(mv, f32x4.splat(get(w))),
     forRange(i, i32.const(0), i32.sub(get(N), i32.const(3)), 4,
-      v128.store(get(q), f32x4.div(v128.load(get(q)), get(mv))),
-      set(q, i32.add(get(q), i32.const(16)))),
-    rest(get(N), 1, f32.store(get(q), f32.div(f32.load(get(q)), get(w))), set(q, i32.add(get(q), i32.const(4)))),
+      v128.store(get(q), f32x4.div(v128.load(get(p)), get(mv))),
+      set(p, i32.add(get(p), i32.const(16))), set(q, i32.add(get(q), i32.const(16)))),
+    rest(get(N), 1, f32.store(get(q), f32.div(f32.load(get(p)), get(w))),
+      set(p, i32.add(get(p), i32.const(4))), set(q, i32.add(get(q), i32.const(4)))),
   )));
 }
