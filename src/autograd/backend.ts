@@ -96,10 +96,11 @@ export interface Backend {
   fusionExpensive?(root: FusedNode): boolean;
   runFused?(root: FusedNode, inputs: readonly View[], out: View): void;
   /**
-   * Optional fused kernel of the softmax composite (ops/nn.ts) over the last dim, with the
-   * composite's bits on this backend: writes softmax(x) into out, exp(x - max) into e (x's shape;
-   * e may be out itself) and the row sums into s (x's shape with a last dim of 1), all contiguous,
-   * and returns true; or returns false where it does not apply (dtype, layout), writing nothing.
+   * Optional fused kernel of the softmax composite (ops/nn.ts; with `log`, of logSoftmax's) over
+   * the last dim, with the composite's bits on this backend: writes softmax(x) (logSoftmax(x)) into
+   * out, exp(x - max) into e (x's shape; e may be out itself) and the row sums of e into s (x's
+   * shape with a last dim of 1), all contiguous, and returns true; or returns false where it does
+   * not apply (dtype, layout), writing nothing.
    */
-  softmaxRows?(x: View, out: View, e: View, s: View): boolean;
+  softmaxRows?(x: View, out: View, e: View, s: View, log?: boolean): boolean;
 }

@@ -40,12 +40,13 @@ function softmaxParts(x: Tensor, d: number): { e: Tensor; s: Tensor } {
 }
 
 /**
- * softmax over the last dim by the backend's fused kernel (Backend.softmaxRows: per row the max,
- * exp, sum and division, one pass over memory instead of five kernels), where the backend has one;
- * else null. The kernel gives the composite's bits (test/wasm/softmax.test.ts). Under autograd it
- * also writes e and s, which the node keeps for softmaxGrad.
+ * softmax (log: logSoftmax) over the last dim by the backend's fused kernel (Backend.softmaxRows:
+ * per row the max, exp, sum and division, one pass over memory instead of five kernels or more),
+ * where the backend has one; else null. The kernel gives the composite's bits
+ * (test/wasm/softmax.test.ts). Under autograd it also writes e and s, which the node keeps for its
+ * gradient rule.
  */
-function fusedSoftmax(x: Tensor): Tensor | null {
+function fusedSoftmax(x: Tensor, log = false): Tensor | null {
   const backend = getBackend(x.device);
   if (!backend.softmaxRows) return null;
   const recording = isGradEnabled() && x.requiresGrad;
@@ -56,7 +57,7 @@ function fusedSoftmax(x: Tensor): Tensor | null {
   const [e, s] = recording
     ? owned(() => [empty(x.shape, x.dtype, x.device), empty(sumShape, x.dtype, x.device)])
     : [out, empty(sumShape, x.dtype, x.device)];
-  if (!backend.softmaxRows(x, out, e, s)) {
+  if (!backend.softmaxRows(x, out, e, s, log)) {
     for (const t of new Set([out, e, s])) t.dispose();
     return null;
   }
@@ -64,7 +65,10 @@ function fusedSoftmax(x: Tensor): Tensor | null {
     s.dispose();
     return out;
   }
-  return record('softmax', softmaxGrad, [x], out, { e, s }, [e, s]);
+  // logSoftmax's x twice: its composite gives x two gradient terms, which backward adds in turn
+  return log
+    ? record('logSoftmax', logSoftmaxGrad, [x, x], out, { e, s }, [e, s])
+    : record('softmax', softmaxGrad, [x], out, { e, s }, [e, s]);
 }
 
 /**
@@ -83,8 +87,35 @@ const softmaxGrad: GradRule<{ e: Tensor; s: Tensor }> = (g, { inputs: [x], out: 
 
 export const logSoftmax = op('logSoftmax', { x: aTensor, dim: opt(dim) }, scoped(function logSoftmax(x: Tensor, dim = -1): Tensor {
   const d = normDim('logSoftmax', dim, x.rank);
+  if (d === x.rank - 1) {
+    const y = fusedSoftmax(x, true);
+    if (y) return y;
+  }
   return x.sub(x.logsumexp(d, true));
 }));
+
+/** logsumexp's parts over the last dim (ops/reduce.ts): e = exp(x - max) (a max of ±inf taken as 0) and s = the sum of e. */
+function logSoftmaxParts(x: Tensor): { e: Tensor; s: Tensor } {
+  const m = noGrad(() => {
+    const mx = x.max(-1, true);
+    return mx.maskedFill(mx.eq(-Infinity).logicalOr(mx.eq(Infinity)), 0);
+  });
+  const e = x.sub(m).exp();
+  return { e, s: e.sum(-1, true) };
+}
+
+/**
+ * The gradient of x - logsumexp(x), the composite's backward op for op: the outer sub gives g to x
+ * and -sum(g) to logsumexp, whose add passes it on, log's rule divides it by s, sum's spreads it
+ * over the row, exp's multiplies by e, and the inner sub passes that to x. The node's inputs are
+ * [x, x], so the two terms reach x in the composite's order. Under create_graph, e and s are
+ * recomputed by the composite.
+ */
+const logSoftmaxGrad: GradRule<{ e: Tensor; s: Tensor }> = (g, { inputs: [x], attrs }) => {
+  const { e, s } = isGradEnabled() ? logSoftmaxParts(x) : attrs;
+  const toSum = g.neg().sum(-1, true).div(s);
+  return [g, toSum.expand(x.shape).mul(e)];
+};
 
 type Pair = number | [number, number];
 const pairOf = (v: Pair): [number, number] => (typeof v === 'number' ? [v, v] : v);

@@ -69,7 +69,7 @@ export class WasmBackend implements Backend {
     runFusedExpr(root, inputs, out);
   }
 
-  softmaxRows(x: View, out: View, e: View, s: View): boolean {
-    return softmaxRows(x, out, e, s);
+  softmaxRows(x: View, out: View, e: View, s: View, log?: boolean): boolean {
+    return softmaxRows(x, out, e, s, log);
   }
 }

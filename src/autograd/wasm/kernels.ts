@@ -270,18 +270,18 @@ type SoftmaxFn = (x: number, y: number, e: number, s: number, count: number, n: 
 const SOFTMAX_MACS = 16;
 
 /**
- * Backend.softmaxRows: the fused kernel of softmax.ts on contiguous float32 rows; blocks of rows
+ * Backend.softmaxRows: the fused kernel of softmax.ts (softmax or logSoftmax) on contiguous float32 rows; blocks of rows
  * on the worker threads when a pool runs and the input is large (rows are independent: the bits
  * do not depend on the split).
  */
-export function softmaxRows(x: View, out: View, e: View, s: View): boolean {
+export function softmaxRows(x: View, out: View, e: View, s: View, log = false): boolean {
   const rank = x.shape.length;
   const f32 = (v: View) => v.dtype === 'float32' && isContiguous(v.shape, v.strides);
   if (rank === 0 || !f32(x) || !f32(out) || !f32(e) || !f32(s)) return false;
   const n = x.shape[rank - 1], size = sizeOf(x.shape);
   if (size === 0) return true;
   const fast = (out.storage.backend as WasmBackend).precision === 'fast';
-  const mod = compiled<{ rows: SoftmaxFn }>(`softmax:${fast ? 'fast' : 'ref'}`, (m) => buildSoftmax(m, fast), HOST_FNS);
+  const mod = compiled<{ rows: SoftmaxFn }>(`${log ? 'logSoftmax' : 'softmax'}:${fast ? 'fast' : 'ref'}`, (m) => buildSoftmax(m, fast, log), HOST_FNS);
   const rows = size / n, xp = addr(x, x.offset), yp = addr(out, out.offset), ep = addr(e, e.offset), sp = addr(s, s.offset);
   const block = (lo: number, hi: number): number[] => [xp + lo * n * 4, yp + lo * n * 4, ep + lo * n * 4, sp + lo * 4, hi - lo, n];
   const pool = threadPool();
