@@ -25,15 +25,19 @@ export const softmax = op('softmax', { x: aTensor, dim: opt(dim) }, scoped(funct
     const y = fusedSoftmax(x);
     if (y) return y;
   }
-  const { e, s } = softmaxParts(x, d);
+  const { e, s } = expParts(x, d);
   return e.div(s);
 }));
 
-/** The composite's parts: e = exp(x - max) (a max of -inf taken as 0: rows of -inf give NaN, not an error) and s = the sum of e over d. */
-function softmaxParts(x: Tensor, d: number): { e: Tensor; s: Tensor } {
+/**
+ * The composites' parts over dim d: e = exp(x - max) and s = the sum of e, the ops softmax's
+ * composite and logsumexp's (ops/reduce.ts; `infinities`) run. A max of -inf (logsumexp: of ±inf)
+ * is taken as 0, so such rows give NaN or ±inf, not an error.
+ */
+function expParts(x: Tensor, d: number, infinities = false): { e: Tensor; s: Tensor } {
   const m = noGrad(() => {
     const mx = x.max(d, true);
-    return mx.maskedFill(mx.eq(-Infinity), 0);
+    return mx.maskedFill(infinities ? mx.eq(-Infinity).logicalOr(mx.eq(Infinity)) : mx.eq(-Infinity), 0);
   });
   const e = x.sub(m).exp();
   return { e, s: e.sum(d, true) };
@@ -79,7 +83,7 @@ function fusedSoftmax(x: Tensor, log = false): Tensor | null {
  * the composite (the same values) so that they are functions of x in the new graph.
  */
 const softmaxGrad: GradRule<{ e: Tensor; s: Tensor }> = (g, { inputs: [x], out: y, attrs }) => {
-  const { e, s } = isGradEnabled() ? softmaxParts(x, x.rank - 1) : attrs;
+  const { e, s } = isGradEnabled() ? expParts(x, x.rank - 1) : attrs;
   const toE = g.div(s);
   const toS = g.mul(y).div(s).neg().sum(-1, true);
   return [toE.add(toS.expand(x.shape)).mul(e)];
@@ -94,16 +98,6 @@ export const logSoftmax = op('logSoftmax', { x: aTensor, dim: opt(dim) }, scoped
   return x.sub(x.logsumexp(d, true));
 }));
 
-/** logsumexp's parts over the last dim (ops/reduce.ts): e = exp(x - max) (a max of ±inf taken as 0) and s = the sum of e. */
-function logSoftmaxParts(x: Tensor): { e: Tensor; s: Tensor } {
-  const m = noGrad(() => {
-    const mx = x.max(-1, true);
-    return mx.maskedFill(mx.eq(-Infinity).logicalOr(mx.eq(Infinity)), 0);
-  });
-  const e = x.sub(m).exp();
-  return { e, s: e.sum(-1, true) };
-}
-
 /**
  * The gradient of x - logsumexp(x), the composite's backward op for op: the outer sub gives g to x
  * and -sum(g) to logsumexp, whose add passes it on, log's rule divides it by s, sum's spreads it
@@ -112,7 +106,7 @@ function logSoftmaxParts(x: Tensor): { e: Tensor; s: Tensor } {
  * recomputed by the composite.
  */
 const logSoftmaxGrad: GradRule<{ e: Tensor; s: Tensor }> = (g, { inputs: [x], attrs }) => {
-  const { e, s } = isGradEnabled() ? logSoftmaxParts(x) : attrs;
+  const { e, s } = isGradEnabled() ? expParts(x, x.rank - 1, true) : attrs;
   const toSum = g.neg().sum(-1, true).div(s);
   return [g, toSum.expand(x.shape).mul(e)];
 };

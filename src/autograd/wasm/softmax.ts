@@ -90,21 +90,13 @@ export function buildSoftmax(m: ModuleBuilder, fast: boolean, log: boolean): voi
     // y = x - (log(s) + max)
     set(w, f32.demote_f64(f64.add(f64.add(get(s0), get(s1)), f64.add(get(s2), get(s3))))),
     f32.store(i32.add(get(S), i32.shl(get(r), i32.const(2))), get(w)),
-    ...(log ? [
-      set(w, f32.add(f32.demote_f64(call(logHost, f64.promote_f32(get(w)))), get(mx))),
-      set(p, row(X)), set(q, row(Y)), set(mv, f32x4.splat(get(w))),
-      forRange(i, i32.const(0), i32.sub(get(N), i32.const(3)), 4,
-        v128.store(get(q), f32x4.sub(v128.load(get(p)), get(mv))),
-        set(p, i32.add(get(p), i32.const(16))), set(q, i32.add(get(q), i32.const(16)))),
-      rest(get(N), 1, f32.store(get(q), f32.sub(f32.load(get(p)), get(w))),
-        set(p, i32.add(get(p), i32.const(4))), set(q, i32.add(get(q), i32.const(4)))),
-    ] : [
-      set(p, row(E)), set(q, row(Y)), set(mv, f32x4.splat(get(w))),
-      forRange(i, i32.const(0), i32.sub(get(N), i32.const(3)), 4,
-        v128.store(get(q), f32x4.div(v128.load(get(p)), get(mv))),
-        set(p, i32.add(get(p), i32.const(16))), set(q, i32.add(get(q), i32.const(16)))),
-      rest(get(N), 1, f32.store(get(q), f32.div(f32.load(get(p)), get(w))),
-        set(p, i32.add(get(p), i32.const(4))), set(q, i32.add(get(q), i32.const(4)))),
-    ]),
+    // log: w = log(s) + max, then y = x - w; else y = e / w
+    ...(log ? [set(w, f32.add(f32.demote_f64(call(logHost, f64.promote_f32(get(w)))), get(mx))), set(p, row(X))] : [set(p, row(E))]),
+    set(q, row(Y)), set(mv, f32x4.splat(get(w))),
+    forRange(i, i32.const(0), i32.sub(get(N), i32.const(3)), 4,
+      v128.store(get(q), (log ? f32x4.sub : f32x4.div)(v128.load(get(p)), get(mv))),
+      set(p, i32.add(get(p), i32.const(16))), set(q, i32.add(get(q), i32.const(16)))),
+    rest(get(N), 1, f32.store(get(q), (log ? f32.sub : f32.div)(f32.load(get(p)), get(w))),
+      set(p, i32.add(get(p), i32.const(4))), set(q, i32.add(get(q), i32.const(4)))),
   )));
 }
