@@ -115,10 +115,11 @@ describe('Adam / AdamW', () => {
     }, grads);
   const adamRefWith = (lr: number, grads: number[][]) => adamRef(lr, 0, 0, true, grads);
 
-  it('the CPU Adam loop gives the bits of the same update written with float32 tensor ops', () => {
+  // [37, 5]: the CPU loop; [96, 90]: the op path under pg.compile (fused kernels), from 8,192 elements
+  for (const shape of [[37, 5], [96, 90]]) it(`the CPU Adam update of ${shape.join('x')} gives the bits of the same update written with float32 tensor ops`, () => {
     const g = new pg.Generator(3);
-    const p0 = pg.randn([37, 5], { generator: g });
-    const grads = [0, 1, 2, 3].map(() => pg.randn([37, 5], { generator: g }).mul(0.1));
+    const p0 = pg.randn(shape, { generator: g });
+    const grads = [0, 1, 2, 3].map(() => pg.randn(shape, { generator: g }).mul(0.1));
     const p = p0.clone().requiresGrad_();
     const opt = new Adam([p], { lr: 0.003, betas: [0.8, 0.99], eps: 1e-6, weightDecay: 0.01 });
     let q = p0.clone(), m = pg.zerosLike(p0), v = pg.zerosLike(p0);
