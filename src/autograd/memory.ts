@@ -216,8 +216,8 @@ export function untracked<T>(fn: () => T): T {
  * Runs fn creating tensors that belong to one owner object (an autograd graph node's saved
  * aliases): hidden from tidy scopes, as untracked(), and not registered with the GC safety net one
  * by one; the caller registers them together with armGroup(owner, tensors), and disposes them
- * after disarmGroup(owner). One registration per node instead of one per saved tensor: they were
- * ~5% of a small training step.
+ * after disarmGroup(owner). One registration per node instead of one per saved tensor: those were
+ * 5% of a small training step's profile.
  */
 export function owned<T>(fn: () => T): T {
   const prev = tracking, prevArming = arming;
