@@ -82,10 +82,10 @@ export type ValType = typeof I32 | typeof I64 | typeof F32 | typeof F64 | typeof
 const VOID = 0x40;
 
 // ---------------------------------------------------------------- functions and modules
-/** A function under construction: its signature, its locals, its body. */
 /** The function whose v128 constants are being hoisted now (Func.hoistConstants), if any. */
 let hoisting: Func | null = null;
 
+/** A function under construction: its signature, its locals, its body. */
 export class Func {
   private readonly localTypes: ValType[] = [];
   readonly body: Code = [];
