@@ -12,6 +12,13 @@ import type { Tensor, Generator, DType } from '../autograd/index.js';
 import { Module, scopeForward } from './module.js';
 import { MultiHeadAttention, TransformerBlock } from './attention.js';
 
+/** A layer's window (a positive integer) and shift (an integer in [0, window), default 0); returns the shift. */
+function checkWindow(op: string, window: number, shift = 0): number {
+  if (!(Number.isInteger(window) && window > 0)) throw new Error(`${op}: window must be a positive integer, got ${window}`);
+  if (!(Number.isInteger(shift) && shift >= 0 && shift < window)) throw new Error(`${op}: shift must be an integer in [0, ${window}), got ${shift}`);
+  return shift;
+}
+
 function checkGrid(op: string, x: Tensor, window: number, channels?: number): void {
   if (x.rank !== 4) throw new Error(`${op}: expected a grid [B, H, W, C], got [${x.shape.join(', ')}]`);
   if (!(Number.isInteger(window) && window > 0)) throw new Error(`${op}: window must be a positive integer, got ${window}`);
@@ -110,9 +117,7 @@ export class WindowAttention extends Module {
 
   constructor(dModel: number, nHeads: number, window: number, opts: WindowAttentionOpts = {}) {
     super();
-    if (!(Number.isInteger(window) && window > 0)) throw new Error(`WindowAttention: window must be a positive integer, got ${window}`);
-    const shift = opts.shift ?? 0;
-    if (!(Number.isInteger(shift) && shift >= 0 && shift < window)) throw new Error(`WindowAttention: shift must be an integer in [0, ${window}), got ${shift}`);
+    const shift = checkWindow('WindowAttention', window, opts.shift);
     this.attn = new MultiHeadAttention(dModel, nHeads, { bias: opts.bias, dropout: opts.dropout, generator: opts.generator, dtype: opts.dtype });
     this.window = window;
     this.shift = shift;
@@ -141,10 +146,7 @@ export class WindowTransformerBlock extends Module {
 
   constructor(dModel: number, nHeads: number, window: number, opts: WindowTransformerBlockOpts = {}) {
     super();
-    if (!(Number.isInteger(window) && window > 0)) throw new Error(`WindowTransformerBlock: window must be a positive integer, got ${window}`);
-    const shift = opts.shift ?? 0;
-    if (!(Number.isInteger(shift) && shift >= 0 && shift < window))
-      throw new Error(`WindowTransformerBlock: shift must be an integer in [0, ${window}), got ${shift}`);
+    const shift = checkWindow('WindowTransformerBlock', window, opts.shift);
     this.block = new TransformerBlock(dModel, nHeads, { mlpRatio: opts.mlpRatio, dropout: opts.dropout, bias: opts.bias, generator: opts.generator, dtype: opts.dtype });
     this.window = window;
     this.shift = shift;

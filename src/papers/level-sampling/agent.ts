@@ -10,7 +10,7 @@ import { ActorCritic, PPO, type PPOConfig } from '../../nn/rl/ppo.js';
 import { sampleActions } from '../../nn/rl/policy.js';
 import { Rng } from '../../nn/rl/rng.js';
 import type { LevelSource } from './sources.js';
-import { GOAL, LAVA, MAX_STEPS, OBS_SIZE, SIZE, TinyCaveVecEnv, WALL, colOf, rowOf, writeView, type Level } from './tinycave.js';
+import { GOAL, LAVA, MAX_STEPS, OBS_SIZE, TinyCaveVecEnv, WALL, aimedCell, writeView, type Level } from './tinycave.js';
 
 export interface AgentConfig {
   hidden: number[];
@@ -86,6 +86,17 @@ async function read(t: Tensor): Promise<ArrayLike<number>> {
 }
 
 /**
+ * The rows (level r / E, episode r % E) still playing, with the observation of the j-th of them
+ * written at row j of obs.
+ */
+function observeActive(levels: Level[], E: number, pos: Int32Array, done: Uint8Array, obs: Float32Array): number[] {
+  const active: number[] = [];
+  for (let r = 0; r < pos.length; r++) if (!done[r]) active.push(r);
+  active.forEach((r, j) => writeView(levels[(r / E) | 0]!.cells, pos[r]!, obs, j * OBS_SIZE));
+  return active;
+}
+
+/**
  * Plays `episodes` episodes on every level with the stochastic policy (all at once, batched) and
  * returns each level's mean return and solve rate. Seeded by `generator`, so two agents evaluated
  * with equal generators draw from the same random stream.
@@ -98,10 +109,8 @@ export async function evaluate(net: ActorCritic, levels: Level[], opts: { episod
   const obs = new Float32Array(R * OBS_SIZE);
   const actions = new Int32Array(R), logProbs = new Float32Array(R);
   for (let t = 1; t <= MAX_STEPS; t++) {
-    const active: number[] = [];
-    for (let r = 0; r < R; r++) if (!done[r]) active.push(r);
+    const active = observeActive(levels, E, pos, done, obs);
     if (!active.length) break;
-    active.forEach((r, j) => writeView(levels[(r / E) | 0]!.cells, pos[r]!, obs, j * OBS_SIZE));
     const n = active.length;
     const logitsT = pg.tidy(() => pg.noGrad(() => net.logits(pg.tensor(obs.slice(0, n * OBS_SIZE), { shape: [n, OBS_SIZE], device }))));
     const logits = await read(logitsT);
@@ -110,7 +119,7 @@ export async function evaluate(net: ActorCritic, levels: Level[], opts: { episod
     active.forEach((r, j) => {
       const l = levels[(r / E) | 0]!;
       const p = pos[r]!;
-      const q = (rowOf(p) + [-1, 0, 1, 0][actions[j]!]!) * SIZE + colOf(p) + [0, 1, 0, -1][actions[j]!]!;
+      const q = aimedCell(p, actions[j]!);
       const k = l.cells[q]!;
       if (k !== WALL) pos[r] = q;
       if (k === GOAL) (ret[r] = 1 - (0.9 * t) / MAX_STEPS), (done[r] = 1), (win[r] = 1);
@@ -140,10 +149,8 @@ export async function collectFeatures(net: ActorCritic, levels: Level[], opts: {
   const labels: number[] = [], episode: number[] = [];
   let dim = 0;
   for (let t = 1; t <= MAX_STEPS; t++) {
-    const active: number[] = [];
-    for (let r = 0; r < R; r++) if (!done[r]) active.push(r);
+    const active = observeActive(levels, E, pos, done, obs);
     if (!active.length) break;
-    active.forEach((r, j) => writeView(levels[(r / E) | 0]!.cells, pos[r]!, obs, j * OBS_SIZE));
     const n = active.length;
     const [fT, lT] = pg.tidy(() => pg.noGrad(() => {
       const x = pg.tensor(obs.slice(0, n * OBS_SIZE), { shape: [n, OBS_SIZE], device });
@@ -161,7 +168,7 @@ export async function collectFeatures(net: ActorCritic, levels: Level[], opts: {
     active.forEach((r, j) => {
       const l = levels[(r / E) | 0]!;
       const p = pos[r]!;
-      const q = (rowOf(p) + [-1, 0, 1, 0][actions[j]!]!) * SIZE + colOf(p) + [0, 1, 0, -1][actions[j]!]!;
+      const q = aimedCell(p, actions[j]!);
       const k = l.cells[q]!;
       if (k !== WALL) pos[r] = q;
       if (k === GOAL || k === LAVA) done[r] = 1;

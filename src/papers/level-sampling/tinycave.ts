@@ -130,6 +130,11 @@ export function writeView(cells: Uint8Array, pos: number, out: Float32Array, at:
 const DR = new Int8Array([-1, 0, 1, 0]);
 const DC = new Int8Array([0, 1, 0, -1]);
 
+/** The cell a move from p aims at (a: 0 up, 1 right, 2 down, 3 left); a wall there blocks the move. */
+export function aimedCell(p: number, a: number): number {
+  return (rowOf(p) + DR[a]!) * SIZE + colOf(p) + DC[a]!;
+}
+
 /**
  * N TinyCave environments as one VecEnv (structure of arrays: no per-env objects on the hot path).
  * nextLevel(env) chooses the level of every new episode (at reset and at each auto-reset);
@@ -175,7 +180,7 @@ export class TinyCaveVecEnv extends VecEnvBase {
       if (!(a >= 0 && a < 4)) throw new Error(`TinyCaveVecEnv.step: action ${a} of env ${e} is outside [0, 4)`);
       const base = e * CELLS;
       const p = this.pos[e]!;
-      const q = (rowOf(p) + DR[a]!) * SIZE + colOf(p) + DC[a]!;
+      const q = aimedCell(p, a);
       const k = this.cells[base + q]!;
       const to = k === WALL ? p : q;
       this.pos[e] = to;
