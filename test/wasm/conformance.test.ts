@@ -67,6 +67,48 @@ describe("wasm in 'fast' precision: within each op's tolerance, the same bits ru
   });
 });
 
+describe('reductions over strided layouts: wasm = pure JS, bit for bit', () => {
+  // Values with ties, signed zeros and a NaN, so the sum's order and max/min's tie rules show.
+  const values = (n: number, seed: number) => Array.from({ length: n }, (_, i) => {
+    const v = ((i * 7919 + seed * 104729) % 97) / 8 - 6;
+    return i % 41 === 5 ? -0 : i % 53 === 11 ? 0 : v * (1 + i / 1e4);
+  });
+  // [shape, layout name, view]: views whose kept dims merge into one, and views where they do not
+  // (the outer kept dims are then walked one block at a time).
+  const layouts: [number[], string, (t: pg.Tensor) => pg.Tensor][] = [
+    [[4, 6, 10], 'contiguous', (t) => t],
+    [[4, 6, 10], 'permuted', (t) => t.permute(2, 0, 1)],
+    [[4, 6, 10], 'transposed inner', (t) => t.transpose(1, 2)],
+    [[4, 6, 10], 'sliced', (t) => t.slice(1, 1, 5)],
+    [[4, 6, 10], 'stepped', (t) => t.slice(2, 0, 10, 3)],
+    [[3, 5, 4, 6], 'sliced', (t) => t.slice(1, 1, 4)],
+    [[3, 5, 4, 6], 'sliced and permuted', (t) => t.slice(3, 0, 5).permute(0, 2, 1, 3)],
+  ];
+  const subsets = (rank: number) => Array.from({ length: (1 << rank) - 1 }, (_, m) => [...Array(rank).keys()].filter((d) => ((m + 1) >> d) & 1));
+  for (const dtype of ['float32', 'float64'] as const) {
+    for (const [shape, name, view] of layouts) {
+      it(`${dtype}, ${name} [${shape}]: sum, max, min, mean over every set of dims`, () => {
+        const data = values(shape.reduce((a, b) => a * b), dtype === 'float32' ? 1 : 2);
+        for (const nan of [false, true]) {
+          if (nan) data[37] = NaN;
+          const on = (d: string) => view(pg.tensor(data, { dtype, device: d }).reshape(shape));
+          const x = on('cpu'), y = on('js');
+          for (const dims of subsets(shape.length)) {
+            for (const op of ['sum', 'max', 'min', 'mean'] as const) {
+              for (const keepdim of [false, true]) {
+                const a = (x as any)[op](dims, keepdim) as pg.Tensor, b = (y as any)[op](dims, keepdim) as pg.Tensor;
+                expect(a.shape).toEqual(b.shape);
+                const m = compare(a.dataSync(), b.dataSync(), dtype === 'float32', 'exact');
+                if (m.failure) throw new Error(`${op} over ${dims} (keepdim ${keepdim}, NaN ${nan}): ${m.failure}`);
+              }
+            }
+          }
+        }
+      });
+    }
+  }
+});
+
 it('every emitted module is under 4 KiB (what a browser main thread may compile synchronously)', () => {
   const ks = compiledKernels();
   expect(ks.length).toBeGreaterThan(0);

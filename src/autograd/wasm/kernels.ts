@@ -225,9 +225,11 @@ type ReduceFn = (x: number, stride: number, n: number, y: number, count: number)
 
 /**
  * sum / max / min of float32 or float64 rows in wasm: the op hands over a view whose last dims
- * (n elements) are reduced; where the kept dims and the reduced dims each merge into one strided
- * dim, the rows kernel (reduced elements contiguous) or the cols kernel (kept elements contiguous)
- * runs; other layouts and dtypes keep the JS kernel.
+ * (n elements) are reduced. Where the reduced dims merge into one strided dim, each block of kept
+ * elements along the innermost kept dim runs the rows kernel (reduced elements contiguous) or the
+ * cols kernel (kept elements contiguous); the outer kept dims, if they do not merge, are walked
+ * here (e.g. a sum over dim 1 of [B, T, D]: one cols call per b). Every output element is reduced
+ * in the same order either way. Other layouts and dtypes keep the JS kernel.
  */
 function reduceKernel(op: ReduceOp, js: Kernel<{ n: number }>): Kernel<{ n: number }> {
   return (inputs, out, attrs) => {
@@ -236,16 +238,28 @@ function reduceKernel(op: ReduceOp, js: Kernel<{ n: number }>): Kernel<{ n: numb
     if ((x.dtype !== 'float32' && x.dtype !== 'float64') || out.dtype !== x.dtype || n === 0) return js(inputs, out, attrs);
     let split = x.shape.length, prod = 1;
     while (split > 0 && prod < n) prod *= x.shape[--split];
-    const kept = collapseDims(x.shape.slice(0, split), [x.strides.slice(0, split)]);
     const red = collapseDims(x.shape.slice(split), [x.strides.slice(split)]);
-    if (kept.shape.length !== 1 || red.shape.length !== 1) return js(inputs, out, attrs);
-    const rows = sizeOf(out.shape);
-    const rs = rows === 1 ? 0 : kept.strides[0][0], ks = red.strides[0][0];
+    if (red.shape.length !== 1) return js(inputs, out, attrs);
+    const kept = collapseDims(x.shape.slice(0, split), [x.strides.slice(0, split)]);
+    const L = kept.shape.length, inner = kept.shape[L - 1];
+    const rs = inner === 1 ? 0 : kept.strides[0][L - 1], ks = red.strides[0][0];
+    const fn = ks === 1 ? 'rows' : rs === 1 || inner === 1 ? 'cols' : null;
+    if (!fn) return js(inputs, out, attrs);
     const es = x.dtype === 'float64' ? 8 : 4;
     const mod = compiled<{ rows: ReduceFn; cols: ReduceFn }>(`reduce:${op}:${x.dtype}`, (m) => buildReduce(m, op, x.dtype)).exports;
-    if (ks === 1) mod.rows(addr(x, x.offset), rs * es, n, addr(out, 0), rows);
-    else if (rs === 1 || rows === 1) mod.cols(addr(x, x.offset), ks * es, n, addr(out, 0), rows);
-    else js(inputs, out, attrs);
+    const outer = kept.shape.slice(0, L - 1), os = kept.strides[0].slice(0, L - 1);
+    const blocks = sizeOf(outer), idx = new Array<number>(outer.length).fill(0);
+    for (let b = 0, off = x.offset; b < blocks; b++) {
+      if (fn === 'rows') mod.rows(addr(x, off), rs * es, n, addr(out, b * inner), inner);
+      else mod.cols(addr(x, off), ks * es, n, addr(out, b * inner), inner);
+      // the next outer index (last dim fastest), and its offset
+      for (let d = outer.length - 1; d >= 0; d--) {
+        off += os[d];
+        if (++idx[d] < outer[d]) break;
+        off -= os[d] * outer[d];
+        idx[d] = 0;
+      }
+    }
   };
 }
 
