@@ -103,4 +103,29 @@ export interface Backend {
    * not apply (dtype, layout), writing nothing.
    */
   softmaxRows?(x: View, out: View, e: View, s: View, log?: boolean): boolean;
+  /**
+   * Optional fused Adam update in place (pg.nn's Adam and AdamW, cpu/adam.ts has the formula),
+   * with the bits of the optimizer's op path on this backend: p, m and v (the moment buffers) are
+   * overwritten, g is read; all four contiguous over their whole storage (g: contiguous), of one
+   * float dtype. Returns false where it does not apply, writing nothing.
+   */
+  adamStep?(p: View, g: View, m: View, v: View, c: AdamScalars): boolean;
+}
+
+/**
+ * The scalars of one Adam step (Backend.adamStep), as float64 numbers; a float32 update rounds each
+ * to float32 first, as the op path's scalar operands are. m = m + (g - m) c1;
+ * v = v b2 + g g c2; p = p + (m / (sqrt(v) / sqrtBc2 + eps)) negStep.
+ */
+export interface AdamScalars {
+  /** 1 - beta1. */
+  c1: number;
+  b2: number;
+  /** 1 - beta2. */
+  c2: number;
+  /** sqrt(1 - beta2^t). */
+  sqrtBc2: number;
+  eps: number;
+  /** -lr / (1 - beta1^t). */
+  negStep: number;
 }

@@ -4,8 +4,10 @@
 // Every update runs with tensor ops on the parameters' device, inside pg.noGrad and pg.tidy, and
 // writes parameters back with `assign_` (a parameter keeps its Tensor object; only its storage is
 // swapped) and state buffers by replacing (and disposing) them, so a step never reads values back
-// to JavaScript and leaves no tensors behind. Parameters whose .grad is null are skipped (their step count does not advance).
+// to JavaScript and leaves no tensors behind. Adam and AdamW on the CPU backends instead run the
+// backend's fused kernel in place, with the same bits, where no other tensor shares the storages. Parameters whose .grad is null are skipped (their step count does not advance).
 import * as pg from '../autograd/index.js';
+import { adamStepInPlace } from '../autograd/inplace.js';
 
 type Tensor = pg.Tensor;
 
@@ -431,18 +433,29 @@ export interface AdamOptions extends BaseOptions {
  * m, v (and vmax) start at zero; the bias corrections are computed in float64 on the host.
  */
 function adamUpdate(p: Tensor, g: Tensor, st: ParamState, o: AdamOptions, set: (name: string, v: Tensor) => void): void {
-  if (!o.amsgrad && p.device === 'cpu' && g.device === 'cpu' && p.size < ADAM_FUSED_MIN) return adamUpdateCpu(p, g, st, o, set);
+  if (!o.amsgrad && adamFused(p, g, st, o, set)) return;
   adamOpsFused(p, g, st, o, set);
 }
 
 /**
- * Parameters of at least this many elements take the op path under pg.compile (on the wasm
- * backend its chains run as fused kernels, with no copies to and from the host: measured 2.6x the
- * CPU loop on 16,384 elements, 5x on 65,792); smaller ones the CPU loop (one pass instead of eleven
- * op calls: 2x the fused op path on 1,024, even at ~8,000). The same bits either way
- * (test/nn/optim.test.ts).
+ * The backend's fused Adam kernel, in place (the wasm and pure-JS CPU backends: one pass, no new
+ * tensors), with the op path's bits (test/nn/optim.test.ts compares). It applies where p and its
+ * moments are each the only tensor on their storage, so the write cannot be seen elsewhere
+ * (autograd/inplace.ts); else the op path runs. Measured on one [256, 256] + [256] layer: see
+ * bench/RESULTS.md.
  */
-const ADAM_FUSED_MIN = 8192;
+function adamFused(p: Tensor, g: Tensor, st: ParamState, o: AdamOptions, set: (name: string, v: Tensor) => void): boolean {
+  if (!pg.getBackend(p.device).adamStep) return false;
+  if (!st.buffers.expAvg) set('expAvg', pg.zerosLike(p));
+  if (!st.buffers.expAvgSq) set('expAvgSq', pg.zerosLike(p));
+  const [beta1, beta2] = o.betas;
+  const t = st.step;
+  const bc1 = 1 - Math.pow(beta1, t), bc2 = 1 - Math.pow(beta2, t);
+  return adamStepInPlace(p, g, st.buffers.expAvg!, st.buffers.expAvgSq!,
+    { c1: 1 - beta1, b2: beta2, c2: 1 - beta2, sqrtBc2: Math.sqrt(bc2), eps: o.eps, negStep: -(o.lr / bc1) });
+}
+
+/** The op path, under pg.compile (on the wasm backend its chains run as fused kernels). */
 const adamOpsFused = pg.compile(adamOps);
 
 function adamOps(p: Tensor, g: Tensor, st: ParamState, o: AdamOptions, set: (name: string, v: Tensor) => void): void {
@@ -470,55 +483,6 @@ function adamOps(p: Tensor, g: Tensor, st: ParamState, o: AdamOptions, set: (nam
 
 function adamSpec(o: AdamOptions): StateSpec {
   return { buffers: ['expAvg', 'expAvgSq', 'maxExpAvgSq'], required: ['expAvg', 'expAvgSq', ...(o.amsgrad ? ['maxExpAvgSq'] : [])] };
-}
-
-/**
- * adamUpdate on the CPU as one loop per parameter instead of ~11 tensor ops: the same operations
- * in the same order, each rounded to the parameter's dtype as the ops round them (scalars too:
- * they enter as tensors of that dtype), so the bits are those of the op path (a test compares).
- * Reads through dataSync and writes fresh tensors: p keeps its object (assign_), buffers are
- * replaced as in the op path.
- */
-function adamUpdateCpu(p: Tensor, g: Tensor, st: ParamState, o: AdamOptions, set: (name: string, v: Tensor) => void): void {
-  const [beta1, beta2] = o.betas;
-  const t = st.step;
-  const n = p.size;
-  const bc1 = 1 - Math.pow(beta1, t), bc2 = 1 - Math.pow(beta2, t);
-  const like = { shape: p.shape, dtype: p.dtype, device: p.device };
-  const read = (x: Tensor | undefined) => (x ? x.dataSync() : p.dtype === 'float32' ? new Float32Array(n) : new Float64Array(n));
-  const pd = p.dataSync(), gd = g.dataSync(), m = read(st.buffers.expAvg), v = read(st.buffers.expAvgSq);
-  if (p.dtype === 'float32')
-    adamLoopF32(pd as Float32Array, gd as Float32Array, m as Float32Array, v as Float32Array, beta1, beta2, Math.sqrt(bc2), o.eps, -(o.lr / bc1));
-  else adamLoopF64(pd as Float64Array, gd as Float64Array, m as Float64Array, v as Float64Array, beta1, beta2, Math.sqrt(bc2), o.eps, -(o.lr / bc1));
-  set('expAvg', pg.tensor(m, like));
-  set('expAvgSq', pg.tensor(v, like));
-  p.assign_(pg.tensor(pd, like));
-}
-
-/** In place over copies: m, v, p updated as the float32 ops do it (scalars rounded to float32 too). */
-function adamLoopF32(p: Float32Array, g: Float32Array, m: Float32Array, v: Float32Array, beta1: number, beta2: number, sqrtBc2: number, eps: number, negStep: number): void {
-  const fr = Math.fround;
-  const c1 = fr(1 - beta1), b2 = fr(beta2), c2 = fr(1 - beta2), sb = fr(sqrtBc2), e = fr(eps), ns = fr(negStep);
-  for (let i = 0; i < p.length; i++) {
-    const gi = g[i]!, mi = m[i]!;
-    const mn = fr(mi + fr(fr(gi - mi) * c1));
-    const vn = fr(fr(v[i]! * b2) + fr(fr(gi * gi) * c2));
-    m[i] = mn;
-    v[i] = vn;
-    p[i] = p[i]! + fr(fr(mn / fr(fr(fr(Math.sqrt(vn)) / sb) + e)) * ns);
-  }
-}
-
-function adamLoopF64(p: Float64Array, g: Float64Array, m: Float64Array, v: Float64Array, beta1: number, beta2: number, sqrtBc2: number, eps: number, negStep: number): void {
-  const c1 = 1 - beta1, c2 = 1 - beta2;
-  for (let i = 0; i < p.length; i++) {
-    const gi = g[i]!, mi = m[i]!;
-    const mn = mi + (gi - mi) * c1;
-    const vn = v[i]! * beta2 + gi * gi * c2;
-    m[i] = mn;
-    v[i] = vn;
-    p[i] = p[i]! + (mn / (Math.sqrt(vn) / sqrtBc2 + eps)) * negStep;
-  }
 }
 
 function validateAdam(who: string, o: AdamOptions): void {
@@ -567,7 +531,12 @@ export class AdamW extends Optimizer<AdamOptions> {
     return adamSpec(o);
   }
   protected update(p: Tensor, g: Tensor, st: ParamState, o: ParamGroup<AdamOptions>): void {
-    if (o.weightDecay !== 0) p.assign_(p.mul(1 - o.lr * o.weightDecay));
+    if (o.weightDecay !== 0) {
+      // the product is disposed at once: p is then again the only tensor on its storage (see adamFused)
+      const decayed = p.mul(1 - o.lr * o.weightDecay);
+      p.assign_(decayed);
+      decayed.dispose();
+    }
     adamUpdate(p, g, st, o, (n, v) => this.setBuffer(p, st, n, v));
   }
 }

@@ -115,26 +115,46 @@ describe('Adam / AdamW', () => {
     }, grads);
   const adamRefWith = (lr: number, grads: number[][]) => adamRef(lr, 0, 0, true, grads);
 
-  // [37, 5]: the CPU loop; [96, 90]: the op path under pg.compile (fused kernels), from 8,192 elements
-  for (const shape of [[37, 5], [96, 90]]) it(`the CPU Adam update of ${shape.join('x')} gives the bits of the same update written with float32 tensor ops`, () => {
-    const g = new pg.Generator(3);
-    const p0 = pg.randn(shape, { generator: g });
-    const grads = [0, 1, 2, 3].map(() => pg.randn(shape, { generator: g }).mul(0.1));
-    const p = p0.clone().requiresGrad_();
-    const opt = new Adam([p], { lr: 0.003, betas: [0.8, 0.99], eps: 1e-6, weightDecay: 0.01 });
-    let q = p0.clone(), m = pg.zerosLike(p0), v = pg.zerosLike(p0);
-    grads.forEach((gr, i) => {
-      p.grad = gr.clone();
-      opt.step();
-      const t = i + 1;
-      const gg = gr.add(q.mul(0.01));
-      m = m.add(gg.sub(m).mul(1 - 0.8));
-      v = v.mul(0.99).add(gg.mul(gg).mul(1 - 0.99));
-      const denom = v.sqrt().div(Math.sqrt(1 - 0.99 ** t)).add(1e-6);
-      q = q.add(m.div(denom).mul(-(0.003 / (1 - 0.8 ** t))));
-      expect(Array.from(p.dataSync())).toEqual(Array.from(q.dataSync()));
-    });
-  });
+  // The backend's fused kernel in place (the wasm 'cpu' device and the pure-JS 'js' one; [37, 5]
+  // has a tail past the SIMD lanes), and the op path under pg.compile where a view of p is held
+  // (p's storage is then not the optimizer's alone): the same bits as the update written with ops.
+  for (const device of ['cpu', 'js'])
+    for (const dtype of ['float32', 'float64'] as const)
+      for (const [name, shape, viewHeld] of [['Adam', [37, 5], false], ['Adam', [96, 90], false], ['Adam', [37, 5], true], ['AdamW', [37, 5], false]] as const)
+        it(`${name} on ${device}, ${dtype} ${shape.join('x')}${viewHeld ? ' (a view of p held: the op path)' : ''} gives the bits of the update written with tensor ops`, () => {
+          const g = new pg.Generator(3);
+          const on = (t: pg.Tensor) => t.to(dtype).to(device);
+          const p0 = on(pg.randn([...shape], { generator: g }));
+          const grads = [0, 1, 2, 3].map(() => on(pg.randn([...shape], { generator: g }).mul(0.1)));
+          const p = p0.clone().requiresGrad_();
+          const decoupled = name === 'AdamW';
+          const opt = new (decoupled ? AdamW : Adam)([p], { lr: 0.003, betas: [0.8, 0.99], eps: 1e-6, weightDecay: 0.01 });
+          let q = p0.clone(), m = pg.zerosLike(p0), v = pg.zerosLike(p0);
+          grads.forEach((gr, i) => {
+            p.grad = gr.clone();
+            // a view taken now (and held through the step) must keep showing these values
+            const view = viewHeld ? p.reshape([-1]) : null, before = Array.from(p.dataSync());
+            const storage = p.storage, version = p._version;
+            const expAvg = () => opt.stateDict().state['0']?.expAvg as pg.Tensor | undefined;
+            const mBefore = expAvg();
+            opt.step();
+            // the fused kernel writes p's own storage and the moments' in place; the op path swaps in
+            // new ones (assign_, new buffers); AdamW's decay swaps p's storage first either way
+            if (!decoupled) expect(p.storage === storage).toBe(!viewHeld);
+            if (mBefore) expect(expAvg() === mBefore).toBe(!viewHeld);
+            expect(p._version).toBe(version + (decoupled ? 2 : 1));
+            const t = i + 1;
+            if (decoupled) q = q.mul(1 - 0.003 * 0.01);
+            const gg = decoupled ? gr : gr.add(q.mul(0.01));
+            m = m.add(gg.sub(m).mul(1 - 0.8));
+            v = v.mul(0.99).add(gg.mul(gg).mul(1 - 0.99));
+            const denom = v.sqrt().div(Math.sqrt(1 - 0.99 ** t)).add(1e-6);
+            q = q.add(m.div(denom).mul(-(0.003 / (1 - 0.8 ** t))));
+            expect(Array.from(p.dataSync())).toEqual(Array.from(q.dataSync()));
+            expect(Array.from(expAvg()!.dataSync())).toEqual(Array.from(m.dataSync()));
+            if (view) expect(Array.from(view.dataSync())).toEqual(before);
+          });
+        });
 
   it('Adam with bias correction', () => {
     const got = run((ps) => new Adam(ps, { lr: 0.01 }));

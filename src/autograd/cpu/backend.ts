@@ -2,10 +2,11 @@
 // kernels.ts. It is the reference: other backends are tested against its results. It is always
 // registered as the 'js' device, and serves the 'cpu' device where WebAssembly does not compile
 // (a Content-Security-Policy without 'wasm-unsafe-eval'); elsewhere the wasm backend serves 'cpu'.
-import type { Backend, Capabilities, Storage, View } from '../backend.js';
+import type { AdamScalars, Backend, Capabilities, Storage, View } from '../backend.js';
 import { arrayFor, bytesPerElement, type DType, type TypedArray } from '../dtype.js';
 import { readView } from './strided.js';
 import { cpuKernels } from './kernels.js';
+import { adamStepJs } from './adam.js';
 
 const POOL_LIMIT_BYTES = 256 * 1024 * 1024;
 
@@ -54,6 +55,10 @@ export class CpuBackend implements Backend {
 
   async read(v: View): Promise<TypedArray> {
     return this.readSync(v);
+  }
+
+  adamStep(p: View, g: View, m: View, v: View, c: AdamScalars): boolean {
+    return adamStepJs(p, g, m, v, c);
   }
 }
 

@@ -8,11 +8,11 @@
 // default) every result has the pure-JS backend's bits; in 'fast' precision float32 matmul
 // accumulates in float32 (a fixed order: the same bits from run to run and for any thread count),
 // within each op's declared tolerance of the reference.
-import type { Backend, Capabilities, PrecisionMode, Storage, View } from '../backend.js';
+import type { AdamScalars, Backend, Capabilities, PrecisionMode, Storage, View } from '../backend.js';
 import type { DType, TypedArray } from '../dtype.js';
 import { readView } from '../cpu/strided.js';
 import { heap } from './runtime.js';
-import { runFusedExpr, softmaxRows, wasmKernels } from './kernels.js';
+import { adamStep, runFusedExpr, softmaxRows, wasmKernels } from './kernels.js';
 import { supported, usesMath } from './elementwise.js';
 import type { FusedNode } from '../fusion.js';
 
@@ -71,5 +71,9 @@ export class WasmBackend implements Backend {
 
   softmaxRows(x: View, out: View, e: View, s: View, log?: boolean): boolean {
     return softmaxRows(x, out, e, s, log);
+  }
+
+  adamStep(p: View, g: View, m: View, v: View, c: AdamScalars): boolean {
+    return adamStep(p, g, m, v, c);
   }
 }

@@ -1,7 +1,7 @@
 // The wasm backend's kernel map: wasm kernels where they pay, and elsewhere the pure-JS CPU kernels,
 // which run unchanged on views of the wasm memory (same code, so the same bits).
 // `satisfies KernelMap`: a missing entry does not compile.
-import type { Kernel, View } from '../backend.js';
+import type { AdamScalars, Kernel, View } from '../backend.js';
 import type { KernelMap } from '../ops/table.js';
 import { broadcastStrides, collapseDims, contiguousStrides, isContiguous, shapesEqual, sizeOf } from '../shape.js';
 import { cpuKernels } from '../cpu/kernels.js';
@@ -12,6 +12,8 @@ import { heap, compiled, type Compiled } from './runtime.js';
 import { MR, NR_FAST, NR_REF, buildDirect, buildMatmul, scratchBytes } from './matmul.js';
 import { buildReduce, type ReduceOp } from './reduce.js';
 import { buildSoftmax } from './softmax.js';
+import { buildAdam } from './adam.js';
+import { adamApplies } from '../cpu/adam.js';
 import { runJobs, threadPool } from '../cpu/threads.js';
 import { BINARY_LOOPS, UNARY_LOOPS } from '../cpu/elementwise.js';
 import { HOST_FNS, buildElementwise, exprKey, supported, treeKey, type Node, type Operand, type StrideClass } from './elementwise.js';
@@ -308,5 +310,16 @@ export function softmaxRows(x: View, out: View, e: View, s: View, log = false): 
   const jobs = all.slice(1).map((arg) => ({ kind: 'wasm', key: mod.key, module: mod.module, memory: heap().memory, fn: 'rows', args: arg }));
   const run = (arg: number[]) => (mod.exports.rows as (...a: number[]) => void)(...arg);
   runJobs(jobs, () => run(all[0]), (t) => run(all[t + 1]));
+  return true;
+}
+
+// ---------------------------------------------------------------- Adam
+type AdamFn = (p: number, g: number, m: number, v: number, n: number, c1: number, b2: number, c2: number, sb: number, eps: number, ns: number) => void;
+
+/** Backend.adamStep: the update of adam.ts in place, over the whole of p, m and v. */
+export function adamStep(p: View, g: View, m: View, v: View, c: AdamScalars): boolean {
+  if (!adamApplies(p, g, m, v)) return false;
+  const mod = compiled<{ step: AdamFn }>(`adam:${p.dtype}`, (mb) => buildAdam(mb, p.dtype === 'float64'));
+  mod.exports.step(addr(p, 0), addr(g, g.offset), addr(m, 0), addr(v, 0), sizeOf(p.shape), c.c1, c.b2, c.c2, c.sqrtBc2, c.eps, c.negStep);
   return true;
 }
