@@ -22,7 +22,14 @@ export function adamStepInPlace(p: Tensor, g: Tensor, m: Tensor, v: Tensor, c: A
   if (ps.refs !== 1 || ms.refs !== 1 || vs.refs !== 1 || ps === ms || ps === vs || ms === vs || g.storage === ps || g.storage === ms || g.storage === vs) return false;
   checkInPlace('Adam.step', p, g);
   for (const t of [p, g, m, v]) realize(t.storage);
-  if (!b.adamStep(p, g, m, v, c)) return false;
+  // A gradient that arrives as a strided view (a weight's, from a transposed product) is copied
+  // into p's layout first: the kernel walks all four in one order.
+  const gc = g.isContiguous ? g : g.contiguous();
+  try {
+    if (!b.adamStep(p, gc, m, v, c)) return false;
+  } finally {
+    if (gc !== g) gc.dispose();
+  }
   for (const t of [p, m, v]) t._meta.version++;
   return true;
 }

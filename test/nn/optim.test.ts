@@ -120,8 +120,8 @@ describe('Adam / AdamW', () => {
   // (p's storage is then not the optimizer's alone): the same bits as the update written with ops.
   for (const device of ['cpu', 'js'])
     for (const dtype of ['float32', 'float64'] as const)
-      for (const [name, shape, viewHeld] of [['Adam', [37, 5], false], ['Adam', [96, 90], false], ['Adam', [37, 5], true], ['AdamW', [37, 5], false]] as const)
-        it(`${name} on ${device}, ${dtype} ${shape.join('x')}${viewHeld ? ' (a view of p held: the op path)' : ''} gives the bits of the update written with tensor ops`, () => {
+      for (const [name, shape, viewHeld, stridedGrad] of [['Adam', [37, 5], false, false], ['Adam', [96, 90], false, false], ['Adam', [37, 5], true, false], ['AdamW', [37, 5], false, true]] as const)
+        it(`${name} on ${device}, ${dtype} ${shape.join('x')}${viewHeld ? ' (a view of p held: the op path)' : ''}${stridedGrad ? ' (a transposed gradient)' : ''} gives the bits of the update written with tensor ops`, () => {
           const g = new pg.Generator(3);
           const on = (t: pg.Tensor) => t.to(dtype).to(device);
           const p0 = on(pg.randn([...shape], { generator: g }));
@@ -131,7 +131,9 @@ describe('Adam / AdamW', () => {
           const opt = new (decoupled ? AdamW : Adam)([p], { lr: 0.003, betas: [0.8, 0.99], eps: 1e-6, weightDecay: 0.01 });
           let q = p0.clone(), m = pg.zerosLike(p0), v = pg.zerosLike(p0);
           grads.forEach((gr, i) => {
-            p.grad = gr.clone();
+            // a weight's gradient may come back as a transposed view (strides [1, rows])
+            p.grad = stridedGrad ? gr.transpose(0, 1).contiguous().transpose(0, 1) : gr.clone();
+            if (stridedGrad) expect(p.grad.isContiguous).toBe(false);
             // a view taken now (and held through the step) must keep showing these values
             const view = viewHeld ? p.reshape([-1]) : null, before = Array.from(p.dataSync());
             const storage = p.storage, version = p._version;
