@@ -363,7 +363,8 @@ export function relabel(e: unknown, name: string): unknown {
   const m = PREFIX.exec(e.message);
   if (m && m[1] === name) return e;
   const before = e.message;
+  const stack = e.stack; // read first: V8 formats it lazily, from the message it has when first read
   e.message = m ? `${name}: ${before.slice(m[0].length)} (in ${m[1]})` : `${name}: ${before}`;
-  if (typeof e.stack === 'string') e.stack = e.stack.replace(before, e.message);
+  if (typeof stack === 'string') e.stack = stack.replace(before, e.message);
   return e;
 }

@@ -1,5 +1,6 @@
 import { describe, expect, it } from 'vitest';
 import * as pg from '../../src/index.js';
+import { relabel } from '../../src/autograd/args.js';
 
 describe('creation and reading', () => {
   it('builds tensors from nested arrays with inferred shape and dtype', () => {
@@ -84,5 +85,20 @@ describe('type promotion', () => {
     expect(pg.tensor([true]).add(1).dtype).toBe('int32');
     expect(i.gt(1).dtype).toBe('bool');
     expect(i.exp().dtype).toBe('float32');
+  });
+});
+
+describe('error messages', () => {
+  it('an error from inside an op names the op once, in the message and in the stack', () => {
+    // An error raised without the op's name (an engine's RangeError, a helper's message) gets it put
+    // in front; V8 formats e.stack lazily, so relabel must not prefix the stack a second time.
+    const e = new Error('Invalid typed array length: 7');
+    relabel(e, 'mul');
+    expect(e.message).toBe('mul: Invalid typed array length: 7');
+    expect(e.stack!.split('\n')[0]).toBe('Error: mul: Invalid typed array length: 7');
+    const inner = new Error('wasm: out of memory');
+    relabel(inner, 'matmul');
+    expect(inner.message).toBe('matmul: out of memory (in wasm)');
+    expect(inner.stack!.split('\n')[0]).toBe('Error: matmul: out of memory (in wasm)');
   });
 });

@@ -30,6 +30,19 @@ describe('wasm heap', () => {
     });
   }
 
+  it('a block of 2 GiB or more is as large as asked and overlaps nothing (size classes past 2^31 bytes)', () => {
+    const h = new Heap({ shared: false, initialPages: 1 });
+    const small = h.alloc(owner, 'float32', 100);
+    const big = h.alloc(owner, 'float32', 640 * 2 ** 20); // 2.5 GiB: address space only, never touched
+    const after = h.alloc(owner, 'float64', 10);
+    expect(big.bytes).toBeGreaterThanOrEqual(2.5 * 2 ** 30);
+    expect((big.data as Float32Array).length).toBe(640 * 2 ** 20);
+    expect(big.ptr).toBeGreaterThanOrEqual(small.ptr + small.bytes);
+    expect(after.ptr >= big.ptr + big.bytes || after.ptr + after.bytes <= big.ptr).toBe(true);
+    for (const s of [small, big, after]) h.release(s);
+    expect(h.stats().usedBytes).toBe(0);
+  });
+
   it('reuses a freed block of the same class, and merges free blocks before growing', () => {
     const h = new Heap({ shared: false, initialPages: 1 });
     const a = h.alloc(owner, 'float32', 5000);
@@ -62,5 +75,22 @@ describe('wasm heap', () => {
     expect(count()).toEqual(before);
     // Matmul scratch stays allocated for the next product; everything else is back.
     expect(heap().stats().usedBytes - used).toBeLessThan(3 << 20);
+  });
+
+  it('a tensor past the 4 GiB limit is refused with what is alive and how to free it, and nothing leaks', () => {
+    const before = pg.memory();
+    let msg = '';
+    const one = pg.ones([1]);
+    try {
+      pg.tidy(() => one.expand([2 ** 30 + 2 ** 20]).mul(2)); // 4100 MiB of float32: refused before anything is allocated
+    } catch (e) {
+      msg = (e as Error).message;
+      // the stack's first line carries the relabelled message once ("mul: ...", not "mul: mul: ...")
+      expect((e as Error).stack!.split('\n')[0]).toBe(`Error: ${msg}`);
+    }
+    expect(msg).toMatch(/^mul: out of memory: \d+ MiB needed, WebAssembly's limit is 4096 MiB; live tensors hold \d+ MiB\./);
+    expect(msg).toMatch(/between tasks.*pg\.tidy\(\(\) => \.\.\.\).*pg\.noGrad/);
+    one.dispose();
+    expect(pg.memory()).toEqual(before);
   });
 });

@@ -35,7 +35,8 @@ const pow2 = (e: number) => (e < 30 ? 1 << e : 2 ** e);
 
 /** The size class of a request: its index and its size (a multiple of 16). */
 function classIndex(bytes: number): number {
-  const b = bytes <= 16 ? 16 : (bytes + 15) & ~15;
+  // (arithmetic, not `& ~15`: a bitwise op would wrap requests of 2 GiB and more)
+  const b = bytes <= 16 ? 16 : Math.ceil(bytes / 16) * 16;
   if (b <= 256) return (b >> 4) - 1; // 16, 32, .., 256: classes 0..15
   const e = 31 - Math.clz32(b - 1); // 2^e < b <= 2^(e+1)
   const step = pow2(e - 3); // 8 classes between 2^e and 2^(e+1)
@@ -125,6 +126,7 @@ export class Heap {
 
   /** A block of at least `bytes` bytes (16-aligned); returns its address and size. */
   allocBytes(bytes: number): { ptr: number; bytes: number } {
+    if (bytes > MAX_PAGES * PAGE - BASE) throw this.outOfMemory(this.top + bytes, "WebAssembly's limit is 4096 MiB");
     const index = classIndex(bytes);
     return { ptr: this.allocClass(index, null), bytes: classSize(index) };
   }
@@ -184,7 +186,9 @@ export class Heap {
   /** A storage of `size` elements of `dtype`, owned by `backend`. */
   alloc(backend: Backend, dtype: DType, size: number): WasmStorage {
     if (size === 0) return { backend, dtype, size, data: viewOf(new ArrayBuffer(0), dtype, 0, 0), refs: 0, ptr: 0, bytes: 0 };
-    const index = classIndex(size * bytesPerElement(dtype));
+    const bytes = size * bytesPerElement(dtype);
+    if (bytes > MAX_PAGES * PAGE - BASE) throw this.outOfMemory(this.top + bytes, "WebAssembly's limit is 4096 MiB");
+    const index = classIndex(bytes);
     const kept = this.kept;
     kept.v = null;
     const ptr = this.allocClass(index, kept);
@@ -227,13 +231,32 @@ export class Heap {
     const want = Math.max(pages, Math.ceil(have / PAGE / 4));
     const cur = have / PAGE;
     const add = Math.min(want, MAX_PAGES - cur);
-    if (add < pages) throw new Error(`wasm: out of memory: ${Math.ceil(end / 2 ** 20)} MiB needed, WebAssembly's limit is 4096 MiB`);
-    this.memory.grow(add);
+    if (add < pages) throw this.outOfMemory(end, "WebAssembly's limit is 4096 MiB");
+    try {
+      this.memory.grow(add);
+    } catch {
+      throw this.outOfMemory(end, `the engine refused to grow the memory past ${Math.round(have / 2 ** 20)} MiB`);
+    }
     if (!this.shared) {
       const buf = this.memory.buffer;
       for (const s of this.live) s.data = viewOf(buf, s.dtype, s.ptr, s.size);
     }
     for (const fn of this.onGrow) fn();
+  }
+
+  /**
+   * The error of a heap that cannot grow, with what is alive and the likely cause: tensors dropped
+   * without dispose() are released by the GC safety net's callbacks, and those run only between
+   * tasks, never inside one synchronous loop (a loop that records a graph it never runs backward
+   * on, or leaves its tensors to the GC, fills the heap).
+   */
+  private outOfMemory(end: number, why: string): Error {
+    return new Error(
+      `wasm: out of memory: ${Math.ceil(end / 2 ** 20)} MiB needed, ${why}; live tensors hold ${Math.round(this.usedBytes / 2 ** 20)} MiB. ` +
+        'Tensors dropped without dispose() give their memory back only when the garbage collector\'s callbacks run, between tasks ' +
+        '(after an await), never inside a synchronous loop: wrap each iteration in pg.tidy(() => ...), dispose() what you keep, ' +
+        'run evaluation under pg.noGrad (a recorded graph holds every intermediate until backward), or await between iterations',
+    );
   }
 
   private file(start: number, bytes: number): void {
