@@ -77,7 +77,7 @@ export function record<A>(name: string, grad: GradRule<A> | undefined, inputs: T
   let any = false;
   for (const t of inputs) if (t._meta.requiresGrad) any = true;
   if (!any) return out;
-  const saved = owned(() => ({ inputs: inputs.map((t) => t._alias()), out: out._alias() }));
+  const saved = owned(() => ({ inputs: inputs.map((t) => t._savedAlias()), out: out._savedAlias() }));
   // Versions of the inputs at recording time; null when all are 0 (no input was ever written in place).
   let versions: number[] | null = null;
   for (let i = 0; i < inputs.length; i++) {
@@ -96,9 +96,17 @@ export function record<A>(name: string, grad: GradRule<A> | undefined, inputs: T
       for (const t of saved.inputs) t.dispose();
       saved.out.dispose();
       owns?.forEach((t) => t.dispose());
+      // The nodes this one used may now be out of reach too.
+      for (const m of this.inputs) {
+        if (m && --m.uses === 0 && m.handles === 0 && m.node && !m.node.released) m.node.unreachable();
+      }
     },
     released: false,
+    unreachable() {
+      releaseLater(this);
+    },
   };
+  for (const m of node.inputs) if (m) m.uses++;
   armGroup(node, [...saved.inputs, saved.out, ...(owns ?? [])]);
   (node as NodeExtra).outMeta = out._meta;
   (node as NodeExtra).inputShapes = inputs.map((t) => t.shape);
@@ -108,6 +116,36 @@ export function record<A>(name: string, grad: GradRule<A> | undefined, inputs: T
   out._meta.node = node;
   out._meta.requiresGrad = true;
   return out;
+}
+
+// Freeing graphs nobody can run backward on. A node is out of reach when no tensor held with its
+// output's state is left (AutogradMeta.handles: disposed, e.g. by tidy) and no unreleased node uses
+// that state (AutogradMeta.uses): it is released then, and the nodes it used follow, as PyTorch
+// frees a graph with its last reference. Without this, a forward pass recorded and dropped inside
+// tidy (evaluation without noGrad) kept its saved values until the GC found the graph, which a
+// synchronous loop never lets happen on the wasm heap. Nodes are released from a work list (a long
+// chain must not recurse), and not during a backward walk, which may still need them: they wait
+// for its end and are checked again then.
+const outOfReach: Node[] = [];
+let walking = 0;
+let draining = false;
+
+function releaseLater(n: Node): void {
+  outOfReach.push(n);
+  if (walking === 0) drainOutOfReach();
+}
+
+function drainOutOfReach(): void {
+  if (draining) return;
+  draining = true;
+  try {
+    for (let n = outOfReach.pop(); n; n = outOfReach.pop()) {
+      const m = (n as NodeExtra).outMeta;
+      if (!n.released && m.handles === 0 && m.uses === 0) n.release();
+    }
+  } finally {
+    draining = false;
+  }
 }
 
 /** The tensors a node saved must still be at the versions they were saved at (no in-place write since). */
@@ -196,39 +234,45 @@ function runBackward(roots: Tensor[], seeds: Tensor[], targets: AutogradMeta[] |
     } else g.dispose();
   };
 
-  withGradMode(createGraph, () => {
-    roots.forEach((r, i) => deliver(r._meta, seeds[i]._alias()));
-    for (const node of nodes) {
-      const dy = pending.get(node);
-      if (!dy) continue;
-      pending.delete(node);
-      checkSaved(node);
-      if (node.outMeta.retainsGrad) {
-        const prev = node.outMeta.grad;
-        node.outMeta.grad = keep(prev ? prev.add(dy) : dy._alias());
-        prev?.dispose();
-      }
-      // Temporaries a rule creates are freed at once; only the returned cotangents survive.
-      const grads = tidy(() => node.backward(dy));
-      // The node's saved tensors are its own (disposed with it, armGroup): a rule returning one hands on an alias.
-      const used = new Set<Tensor>([dy, ...node.saved.inputs, node.saved.out, ...node.owns]);
-      node.inputs.forEach((m, i) => {
-        let g = grads[i];
-        if (!m || !g) {
-          if (g && !used.has(g)) g.dispose();
-          return;
+  walking++;
+  try {
+    withGradMode(createGraph, () => {
+      roots.forEach((r, i) => deliver(r._meta, seeds[i]._alias()));
+      for (const node of nodes) {
+        const dy = pending.get(node);
+        if (!dy) continue;
+        pending.delete(node);
+        checkSaved(node);
+        if (node.outMeta.retainsGrad) {
+          const prev = node.outMeta.grad;
+          node.outMeta.grad = keep(prev ? prev.add(dy) : dy._alias());
+          prev?.dispose();
         }
-        if (!shapesEqual(g.shape, node.inputShapes[i]))
-          throw new Error(`backward: gradient of '${node.name}' input ${i} has shape ${fmt(g.shape)}, expected ${fmt(node.inputShapes[i])}`);
-        // A rule may hand the same tensor to two inputs (or pass dy through): give each its own handle.
-        if (used.has(g)) g = g._alias();
-        used.add(g);
-        deliver(m, g);
-      });
-      dy.dispose();
-      if (!retainGraph) node.release();
-    }
-  });
+        // Temporaries a rule creates are freed at once; only the returned cotangents survive.
+        const grads = tidy(() => node.backward(dy));
+        // The node's saved tensors are its own (disposed with it, armGroup): a rule returning one hands on an alias.
+        const used = new Set<Tensor>([dy, ...node.saved.inputs, node.saved.out, ...node.owns]);
+        node.inputs.forEach((m, i) => {
+          let g = grads[i];
+          if (!m || !g) {
+            if (g && !used.has(g)) g.dispose();
+            return;
+          }
+          if (!shapesEqual(g.shape, node.inputShapes[i]))
+            throw new Error(`backward: gradient of '${node.name}' input ${i} has shape ${fmt(g.shape)}, expected ${fmt(node.inputShapes[i])}`);
+          // A rule may hand the same tensor to two inputs (or pass dy through): give each its own handle.
+          if (used.has(g)) g = g._alias();
+          used.add(g);
+          deliver(m, g);
+        });
+        dy.dispose();
+        if (!retainGraph) node.release();
+      }
+    });
+  } finally {
+    walking--;
+    if (walking === 0) drainOutOfReach();
+  }
   for (const g of pending.values()) g.dispose();
   return found;
 }
@@ -245,8 +289,14 @@ export function identity(x: Tensor): Tensor {
 }
 
 /** Tensor.backward: accumulates d(root)/d(leaf) into every leaf's .grad. */
-export function backward(root: Tensor, gradient?: Tensor, opts: BackwardOpts = {}): void {
+export function backward(root: Tensor, gradient?: Tensor | BackwardOpts, opts: BackwardOpts = {}): void {
   root.assertAlive('backward');
+  // backward({ retainGraph: true }): the options alone (PyTorch's loss.backward(retain_graph=True))
+  if (gradient !== undefined && !(gradient instanceof Tensor)) {
+    if (gradient === null || typeof gradient !== 'object' || Array.isArray(gradient) || Object.keys(gradient).some((k) => k !== 'retainGraph' && k !== 'createGraph'))
+      throw new Error(`backward: expected a gradient Tensor or options {retainGraph, createGraph}, got ${gradient === null ? 'null' : Array.isArray(gradient) ? 'an array' : typeof gradient === 'object' ? `{${Object.keys(gradient).join(', ')}}` : typeof gradient}`);
+    return backward(root, undefined, gradient);
+  }
   if (!root.requiresGrad) throw new Error(`backward: tensor ${fmt(root.shape)} does not require grad (no input of the computation had requiresGrad)`);
   let seed = gradient;
   if (!seed) {

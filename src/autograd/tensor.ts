@@ -18,6 +18,11 @@ export interface Node {
   /** Frees the values saved for backward. */
   release: () => void;
   released: boolean;
+  /**
+   * Called when no tensor the user holds has this node's output state and no unreleased node uses
+   * it: backward can never reach the node again, so it may be released now (engine.ts).
+   */
+  unreachable: () => void;
 }
 
 /**
@@ -34,6 +39,13 @@ export class AutogradMeta {
    * tensor they save and backward refuses to run a node whose saved tensors have moved on.
    */
   version = 0;
+  /**
+   * Tensors with this state that someone holds: every tensor made with it, except the aliases a
+   * graph node saves for its gradient rule (Tensor._savedAlias).
+   */
+  handles = 0;
+  /** Unreleased graph nodes that have this state as an input. */
+  uses = 0;
 }
 
 export type Scalar = number | boolean;
@@ -50,6 +62,7 @@ export class Tensor implements View {
   /** @internal */ _meta: AutogradMeta;
   private _disposed = false;
   /** @internal registered with the GC safety net (memory.ts) */ _gcArmed = false;
+  /** @internal false for an alias a graph node saved (it does not count in _meta.handles) */ _handle = true;
 
   constructor(storage: Storage, shape: readonly number[], strides?: readonly number[], offset = 0, meta?: AutogradMeta) {
     this.storage = storage;
@@ -59,6 +72,7 @@ export class Tensor implements View {
     this.strides = strides ? (Object.isFrozen(strides) ? strides : Object.freeze(strides.slice())) : Object.freeze(contiguousStrides(shape));
     this.offset = offset;
     this._meta = meta ?? new AutogradMeta();
+    this._meta.handles++;
     tensorCreated(this, storage);
   }
 
@@ -107,6 +121,16 @@ export class Tensor implements View {
     this.assertAlive('alias');
     return new Tensor(this.storage, this.shape, this.strides, this.offset, this._meta);
   }
+  /**
+   * @internal An alias a graph node saves: it keeps the storage, not the graph (it is not one of
+   * _meta.handles), so the graph can be freed once the tensors people hold are gone (engine.ts).
+   */
+  _savedAlias(): Tensor {
+    const t = this._alias();
+    t._handle = false;
+    this._meta.handles--;
+    return t;
+  }
   zeroGrad_(): this { if (this._meta.grad) { this._meta.grad.dispose(); this._meta.grad = null; } return this; }
 
   // ---- memory ----
@@ -114,6 +138,10 @@ export class Tensor implements View {
     if (this._disposed) return;
     this._disposed = true;
     tensorDisposed(this, this.storage);
+    // The last tensor held with this state: if no unreleased node uses it either, backward can never
+    // reach the node that made it (as PyTorch frees a graph with its last reference).
+    const m = this._meta;
+    if (this._handle && --m.handles === 0 && m.uses === 0 && m.node && !m.node.released) m.node.unreachable();
   }
   /** @internal */
   assertAlive(op: string): void {

@@ -57,6 +57,16 @@ describe('backward', () => {
   it('errors on tensors that do not require grad', () => {
     expect(() => pg.tensor([1]).sum().backward()).toThrow(/does not require grad/);
   });
+  it('backward takes its options alone, and names a bad first argument', () => {
+    const x = f64([1, 2]);
+    const y = x.mul(x).sum();
+    y.backward({ retainGraph: true }); // as PyTorch's y.backward(retain_graph=True)
+    y.backward();
+    expect(x.grad!.toArraySync()).toEqual([4, 8]);
+    expect(() => y.backward([1] as any)).toThrow("backward: expected a gradient Tensor or options {retainGraph, createGraph}, got an array");
+    expect(() => y.backward({ retain_graph: true } as any)).toThrow('got {retain_graph}');
+    expect(() => y.backward(2 as any)).toThrow('got number');
+  });
   it('survives disposing intermediates (saved values are owned by the graph)', () => {
     const x = f64([1, 2]);
     const h = x.exp();

@@ -69,6 +69,65 @@ describe('memory', () => {
     expect(pg.memory().tensors).toBe(before.tensors);
     expect(pg.memory().bytes.cpu).toBe(before.bytes.cpu);
   });
+  for (const device of ['cpu', 'js'])
+    it(`a graph is freed when its outputs are disposed, before any GC (forward with grad in tidy, ${device})`, () => {
+      const g = new pg.Generator(1);
+      const w = pg.randn([16, 16], { generator: g, device }).requiresGrad_();
+      const x = pg.randn([8, 16], { generator: g, device });
+      const before = pg.memory();
+      for (let i = 0; i < 50; i++) {
+        // evaluation that forgot noGrad: the graph is recorded, never run backward, and dropped
+        const v = pg.tidy(() => x.matmul(w).tanh().mul(x.matmul(w)).softmax(-1).sum().itemSync());
+        expect(Number.isFinite(v)).toBe(true);
+        expect(pg.memory()).toEqual(before); // synchronously: no GC has run
+      }
+      w.dispose();
+      x.dispose();
+    });
+  it('an intermediate disposed before backward still carries the gradient (downstream nodes use it)', () => {
+    const run = (disposeEarly: boolean) => {
+      const x = pg.tensor([[0.5, -1, 2], [1.5, 0.25, -0.75]], { dtype: 'float64' }).requiresGrad_();
+      const h = x.tanh();
+      const y = h.mul(h).add(x);
+      if (disposeEarly) h.dispose();
+      const loss = y.exp().sum();
+      if (disposeEarly) y.dispose();
+      loss.backward();
+      return Array.from(x.grad!.dataSync());
+    };
+    expect(run(true)).toEqual(run(false));
+  });
+  it('retainGraph: backward runs twice, and disposing the output then frees the graph', () => {
+    const x = pg.randn([32, 32], { requiresGrad: true });
+    const before = pg.memory();
+    const loss = pg.tidy(() => x.matmul(x).sigmoid().sum());
+    loss.backward({ retainGraph: true }); // PyTorch's keyword habit: options first
+    loss.backward();
+    x.zeroGrad_();
+    const loss2 = pg.tidy(() => x.matmul(x).sigmoid().sum());
+    loss2.backward(undefined, { retainGraph: true });
+    x.zeroGrad_();
+    expect(pg.memory().tensors).toBeGreaterThan(before.tensors + 1); // loss2's graph is kept
+    loss.dispose();
+    loss2.dispose();
+    expect(pg.memory()).toEqual(before);
+  });
+  it('a chain of 30,000 recorded ops is freed from a work list (no deep recursion)', () => {
+    const x = pg.ones([4], { requiresGrad: true });
+    const before = pg.memory();
+    pg.tidy(() => {
+      let y = x;
+      for (let i = 0; i < 30000; i++) y = y.mul(1.0001);
+      return y.sum().itemSync();
+    });
+    expect(pg.memory()).toEqual(before);
+  });
+  it('grad of grad still works when the first graph is disposed as it goes (createGraph)', () => {
+    const x = pg.tensor([0.3, -1.2, 2], { dtype: 'float64' }).requiresGrad_();
+    const d2: pg.Tensor = pg.tidy(() => pg.grad((t: pg.Tensor) => pg.grad((u: pg.Tensor) => u.pow(3).sum())(t).sum())(x));
+    expect(Array.from(d2.dataSync()).map((v) => Math.round(v * 1e9) / 1e9)).toEqual([1.8, -7.2, 12]); // 6x
+    d2.dispose();
+  });
   it('2,000 training steps keep live tensors and bytes flat', () => {
     const g = new pg.Generator(0);
     const w1 = pg.randn([8, 16], { generator: g }).mul(0.3).requiresGrad_();

@@ -19,7 +19,7 @@ const flat = (a: Shape): number[] => (a.length === 1 && Array.isArray(a[0]) ? [.
 
 const methods = {
   // ---- autograd, conversion, memory ----
-  backward(this: Tensor, gradient?: Tensor, opts?: { retainGraph?: boolean; createGraph?: boolean }): void { backward(this, gradient, opts); },
+  backward(this: Tensor, gradient?: Tensor | { retainGraph?: boolean; createGraph?: boolean }, opts?: { retainGraph?: boolean; createGraph?: boolean }): void { backward(this, gradient, opts); },
   to(this: Tensor, target: Device | DType): Tensor { return C.to(this, target); },
   cast(this: Tensor, dtype: DType): Tensor { return E.cast(this, dtype); },
   float(this: Tensor): Tensor { return E.cast(this, 'float32'); },

@@ -255,7 +255,7 @@ export class Heap {
       `wasm: out of memory: ${Math.ceil(end / 2 ** 20)} MiB needed, ${why}; live tensors hold ${Math.round(this.usedBytes / 2 ** 20)} MiB. ` +
         'Tensors dropped without dispose() give their memory back only when the garbage collector\'s callbacks run, between tasks ' +
         '(after an await), never inside a synchronous loop: wrap each iteration in pg.tidy(() => ...), dispose() what you keep, ' +
-        'run evaluation under pg.noGrad (a recorded graph holds every intermediate until backward), or await between iterations',
+        'run evaluation under pg.noGrad (a recorded graph holds its intermediates until backward, or until its outputs are disposed), or await between iterations',
     );
   }
 
