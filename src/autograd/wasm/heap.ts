@@ -126,7 +126,7 @@ export class Heap {
 
   /** A block of at least `bytes` bytes (16-aligned); returns its address and size. */
   allocBytes(bytes: number): { ptr: number; bytes: number } {
-    if (bytes > MAX_PAGES * PAGE - BASE) throw this.outOfMemory(this.top + bytes, "WebAssembly's limit is 4096 MiB");
+    this.checkFits(bytes);
     const index = classIndex(bytes);
     return { ptr: this.allocClass(index, null), bytes: classSize(index) };
   }
@@ -187,7 +187,7 @@ export class Heap {
   alloc(backend: Backend, dtype: DType, size: number): WasmStorage {
     if (size === 0) return { backend, dtype, size, data: viewOf(new ArrayBuffer(0), dtype, 0, 0), refs: 0, ptr: 0, bytes: 0 };
     const bytes = size * bytesPerElement(dtype);
-    if (bytes > MAX_PAGES * PAGE - BASE) throw this.outOfMemory(this.top + bytes, "WebAssembly's limit is 4096 MiB");
+    this.checkFits(bytes);
     const index = classIndex(bytes);
     const kept = this.kept;
     kept.v = null;
@@ -231,7 +231,7 @@ export class Heap {
     const want = Math.max(pages, Math.ceil(have / PAGE / 4));
     const cur = have / PAGE;
     const add = Math.min(want, MAX_PAGES - cur);
-    if (add < pages) throw this.outOfMemory(end, "WebAssembly's limit is 4096 MiB");
+    if (add < pages) throw this.outOfMemory(end);
     try {
       this.memory.grow(add);
     } catch {
@@ -244,13 +244,18 @@ export class Heap {
     for (const fn of this.onGrow) fn();
   }
 
+  /** Refuses a block larger than the memory can ever be (before its size class is computed). */
+  private checkFits(bytes: number): void {
+    if (bytes > MAX_PAGES * PAGE - BASE) throw this.outOfMemory(this.top + bytes);
+  }
+
   /**
    * The error of a heap that cannot grow, with what is alive and the likely cause: tensors dropped
    * without dispose() are released by the GC safety net's callbacks, and those run only between
    * tasks, never inside one synchronous loop (a loop that records a graph it never runs backward
    * on, or leaves its tensors to the GC, fills the heap).
    */
-  private outOfMemory(end: number, why: string): Error {
+  private outOfMemory(end: number, why = "WebAssembly's limit is 4096 MiB"): Error {
     return new Error(
       `wasm: out of memory: ${Math.ceil(end / 2 ** 20)} MiB needed, ${why}; live tensors hold ${Math.round(this.usedBytes / 2 ** 20)} MiB. ` +
         'Tensors dropped without dispose() give their memory back only when the garbage collector\'s callbacks run, between tasks ' +
