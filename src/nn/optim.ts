@@ -5,7 +5,8 @@
 // writes parameters back with `assign_` (a parameter keeps its Tensor object; only its storage is
 // swapped) and state buffers by replacing (and disposing) them, so a step never reads values back
 // to JavaScript and leaves no tensors behind. Adam and AdamW on the CPU backends instead run the
-// backend's fused kernel in place, with the same bits, where no other tensor shares the storages. Parameters whose .grad is null are skipped (their step count does not advance).
+// backend's fused kernel in place, with the same bits, where no other tensor shares the storages.
+// Parameters whose .grad is null are skipped (their step count does not advance).
 import * as pg from '../autograd/index.js';
 import { adamStepInPlace } from '../autograd/inplace.js';
 
