@@ -84,6 +84,10 @@ export function record<A>(name: string, grad: GradRule<A> | undefined, inputs: T
     const v = inputs[i]._meta.version;
     if (v !== 0) (versions ??= new Array<number>(inputs.length).fill(0))[i] = v;
   }
+  // A node made inside a tidy scope joins the GC safety net only if its output leaves the scopes,
+  // or is disposed while nodes downstream still use it (Node.arm): most are released first, by
+  // backward or when their output is disposed, and need no registration (as tensors, memory.ts).
+  let armed = false;
   const node: Node = {
     seq: ++seq,
     name,
@@ -92,7 +96,7 @@ export function record<A>(name: string, grad: GradRule<A> | undefined, inputs: T
     release() {
       if (this.released) return;
       this.released = true;
-      disarmGroup(this);
+      if (armed) disarmGroup(this);
       for (const t of saved.inputs) t.dispose();
       saved.out.dispose();
       owns?.forEach((t) => t.dispose());
@@ -105,9 +109,13 @@ export function record<A>(name: string, grad: GradRule<A> | undefined, inputs: T
     unreachable() {
       releaseLater(this);
     },
+    arm() {
+      if (armed || this.released) return;
+      armed = true;
+      armGroup(this, [...saved.inputs, saved.out, ...(owns ?? [])]);
+    },
   };
   for (const m of node.inputs) if (m) m.uses++;
-  armGroup(node, [...saved.inputs, saved.out, ...(owns ?? [])]);
   (node as NodeExtra).outMeta = out._meta;
   (node as NodeExtra).inputShapes = inputs.map((t) => t.shape);
   (node as NodeExtra).saved = saved;
@@ -115,6 +123,7 @@ export function record<A>(name: string, grad: GradRule<A> | undefined, inputs: T
   (node as NodeExtra).versions = versions;
   out._meta.node = node;
   out._meta.requiresGrad = true;
+  if (out._gcArmed) node.arm(); // made outside any tidy scope
   return out;
 }
 

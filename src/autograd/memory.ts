@@ -10,6 +10,8 @@ interface Tracked {
   readonly isDisposed: boolean;
   readonly storage: Storage;
   _gcArmed?: boolean;
+  /** A tensor's autograd state: the node that made it joins the safety net with it (arm). */
+  readonly _meta?: { node: { arm(): void } | null };
 }
 
 const live = { tensors: 0, storages: 0, bytes: new Map<string, number>() };
@@ -122,6 +124,8 @@ function arm(t: Tracked, s: Storage): void {
   if (!registry) return;
   registry.register(t, cellOf(s), t);
   t._gcArmed = true;
+  // The graph node behind a tensor that leaves the tidy scopes may now be dropped without a release.
+  t._meta?.node?.arm();
 }
 
 /**

@@ -23,6 +23,12 @@ export interface Node {
    * it: backward can never reach the node again, so it may be released now (engine.ts).
    */
   unreachable: () => void;
+  /**
+   * Registers the node's saved tensors with the GC safety net (once), for when the node is dropped
+   * without a release: done when its output leaves the tidy scopes, or is disposed while nodes
+   * downstream still use it (engine.ts, record).
+   */
+  arm: () => void;
 }
 
 /**
@@ -141,7 +147,10 @@ export class Tensor implements View {
     // The last tensor held with this state: if no unreleased node uses it either, backward can never
     // reach the node that made it (as PyTorch frees a graph with its last reference).
     const m = this._meta;
-    if (this._handle && --m.handles === 0 && m.uses === 0 && m.node && !m.node.released) m.node.unreachable();
+    if (this._handle && --m.handles === 0 && m.node && !m.node.released) {
+      if (m.uses === 0) m.node.unreachable();
+      else m.node.arm(); // alive only through the nodes downstream: the GC may drop it with them
+    }
   }
   /** @internal */
   assertAlive(op: string): void {

@@ -58,6 +58,26 @@ describe('memory', () => {
     await collectGarbage();
     expect(pg.memory()).toEqual(before);
   });
+  it('the GC safety net frees graphs dropped without backward: made outside tidy, returned from it, or kept alive only downstream', async () => {
+    for (const device of ['cpu', 'js']) {
+      const w = pg.randn([16, 16], { device, requiresGrad: true });
+      await collectGarbage();
+      const before = pg.memory();
+      (() => {
+        w.matmul(w).tanh().sum(); // outside any scope: the nodes join the net as they are made
+        pg.tidy(() => w.matmul(w).sigmoid().sum()); // returned from the outermost tidy
+        pg.tidy(() => {
+          // h is disposed by tidy while y's node still uses it: h's node joins the net then
+          const h = w.matmul(w).exp();
+          return pg.keep(h.mul(h).sum());
+        });
+      })();
+      expect(pg.memory().tensors).toBeGreaterThan(before.tensors + 3); // the graphs' saved values
+      await collectGarbage();
+      expect(pg.memory()).toEqual(before);
+      w.dispose();
+    }
+  });
   it('backward frees the saved values of the graph', () => {
     const x = pg.randn([64, 64], { requiresGrad: true });
     const before = pg.memory();
