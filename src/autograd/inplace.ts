@@ -18,8 +18,8 @@ export function adamStepInPlace(p: Tensor, g: Tensor, m: Tensor, v: Tensor, c: A
   const b = p.storage.backend;
   if (!b.adamStep || g.storage.backend !== b || m.storage.backend !== b || v.storage.backend !== b) return false;
   for (const t of [p, g, m, v]) t.assertAlive('Adam.step');
-  const ps = p.storage, ms = m.storage, vs = v.storage;
-  if (ps.refs !== 1 || ms.refs !== 1 || vs.refs !== 1 || ps === ms || ps === vs || ms === vs || g.storage === ps || g.storage === ms || g.storage === vs) return false;
+  // Four distinct tensors, and p, m and v each alone on its storage: then no two share memory.
+  if (new Set([p, g, m, v]).size !== 4 || p.storage.refs !== 1 || m.storage.refs !== 1 || v.storage.refs !== 1) return false;
   checkInPlace('Adam.step', p, g);
   for (const t of [p, g, m, v]) realize(t.storage);
   // A gradient that arrives as a strided view (a weight's, from a transposed product) is copied

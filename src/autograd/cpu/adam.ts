@@ -7,7 +7,7 @@ import type { AdamScalars, View } from '../backend.js';
 import { isContiguous, sizeOf } from '../shape.js';
 
 /** Whether v covers its whole storage, contiguous from element 0 (a fused update may write it in place). */
-export function wholeStorage(v: View): boolean {
+function wholeStorage(v: View): boolean {
   return v.offset === 0 && v.storage.size === sizeOf(v.shape) && isContiguous(v.shape, v.strides);
 }
 

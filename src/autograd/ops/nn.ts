@@ -12,6 +12,7 @@ import { getBackend } from '../devices.js';
 import { owned, realize } from '../memory.js';
 import { arange, bernoulli, full, randn, tensor, zeros, type RandOpts } from './creation.js';
 import { cat } from './shape.js';
+import { expParts } from './reduce.js';
 import { op, tensor as aTensor, indexTensor, dim, size, sizes, count, bool, number, generator, pair, opt, nullable, options } from '../args.js';
 
 /** A constant tensor from host data on `device`. */
@@ -28,20 +29,6 @@ export const softmax = op('softmax', { x: aTensor, dim: opt(dim) }, scoped(funct
   const { e, s } = expParts(x, d);
   return e.div(s);
 }));
-
-/**
- * The composites' parts over dim d: e = exp(x - max) and s = the sum of e, the ops softmax's
- * composite and logsumexp's (ops/reduce.ts; `infinities`) run. A max of -inf (logsumexp: of ±inf)
- * is taken as 0, so such rows give NaN or ±inf, not an error.
- */
-function expParts(x: Tensor, d: number, infinities = false): { e: Tensor; s: Tensor } {
-  const m = noGrad(() => {
-    const mx = x.max(d, true);
-    return mx.maskedFill(infinities ? mx.eq(-Infinity).logicalOr(mx.eq(Infinity)) : mx.eq(-Infinity), 0);
-  });
-  const e = x.sub(m).exp();
-  return { e, s: e.sum(d, true) };
-}
 
 /**
  * softmax (log: logSoftmax) over the last dim by the backend's fused kernel (Backend.softmaxRows:

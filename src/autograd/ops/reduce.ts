@@ -126,13 +126,25 @@ export const std = op('std', { x: tensor, dim: opt(dims), opts: options({ keepdi
 
 /** log(sum(exp(x))) computed stably by shifting by the (detached) maximum. */
 export const logsumexp = op('logsumexp', { x: tensor, dim: opt(dims), keepdim: opt(bool) }, scoped(function logsumexp(x: Tensor, dim?: Dims, keepdim = false): Tensor {
-  const m = noGrad(() => {
-    const mx = max(x, dim, true);
-    return mx.maskedFill(mx.eq(-Infinity).logicalOr(mx.eq(Infinity)), 0);
-  });
-  const s = sum(x.sub(m).exp(), dim, true).log().add(m);
+  const { m, s: sumExp } = expParts(x, dim, true);
+  const s = sumExp.log().add(m);
   return keepdim ? s : s.reshape(x.shape.filter((_, i) => !normDims('logsumexp', dim, x.rank).includes(i)));
 }));
+
+/**
+ * The shared parts of logsumexp and softmax's composite (ops/nn.ts, also its fused kernel's
+ * gradient rules) over `dim`: the max m (no gradient), e = exp(x - m) and s = the sum of e. A max of
+ * -inf (with `infinities`, as logsumexp: of ±inf) is taken as 0, so such rows give NaN or ±inf, not
+ * an error.
+ */
+export function expParts(x: Tensor, dim: Dims | undefined, infinities = false): { m: Tensor; e: Tensor; s: Tensor } {
+  const m = noGrad(() => {
+    const mx = max(x, dim, true);
+    return mx.maskedFill(infinities ? mx.eq(-Infinity).logicalOr(mx.eq(Infinity)) : mx.eq(-Infinity), 0);
+  });
+  const e = x.sub(m).exp();
+  return { m, e, s: sum(e, dim, true) };
+}
 
 // ---------------------------------------------------------------- cumsum
 export const CUMSUM = {

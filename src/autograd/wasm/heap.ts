@@ -252,8 +252,8 @@ export class Heap {
   /**
    * The error of a heap that cannot grow, with what is alive and the likely cause: tensors dropped
    * without dispose() are released by the GC safety net's callbacks, and those run only between
-   * tasks, never inside one synchronous loop (a loop that records a graph it never runs backward
-   * on, or leaves its tensors to the GC, fills the heap).
+   * tasks, never inside one synchronous loop (a loop that leaves its tensors, and the graphs they
+   * head, to the GC fills the heap).
    */
   private outOfMemory(end: number, why = "WebAssembly's limit is 4096 MiB"): Error {
     return new Error(
